@@ -1,0 +1,5 @@
+"""Allow ``python -m containerguard``."""
+
+from containerguard.cli.main import main
+
+main()

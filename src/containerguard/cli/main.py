@@ -1,0 +1,150 @@
+"""The ``containerguard`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from containerguard import __version__
+from containerguard.errors import ConfigError, ContainerGuardError, SbomError
+from containerguard.models.artifact import Platform
+from containerguard.models.sbom import Sbom
+from containerguard.pipeline.inventory import InventoryRun, Progress
+from containerguard.report.inventory_table import render_inventory
+from containerguard.sbom.formats.base import get_format, read_document
+from containerguard.sources.base import SourceOptions
+
+from .progress import RichInventoryProgress, wants_progress
+
+app = typer.Typer(name="containerguard", no_args_is_help=True, add_completion=False,
+                  help="containerguard: image inventory and container security.")
+scan_app = typer.Typer(no_args_is_help=True, help="Scan an image or an SBOM.")
+app.add_typer(scan_app, name="scan")
+
+EXIT_ERROR = 2
+
+PlatformOpt = Annotated[str | None, typer.Option("--platform", help="os/arch[/variant] of a multi-platform image")]
+InsecureOpt = Annotated[bool, typer.Option("--insecure", help="allow http and unverified TLS for registries")]
+UserOpt = Annotated[str, typer.Option("--username", envvar="CONTAINERGUARD_USERNAME", help="registry user")]
+PassOpt = Annotated[str, typer.Option("--password", envvar="CONTAINERGUARD_PASSWORD", help="registry password")]
+OutOpt = Annotated[Path | None, typer.Option("-o", "--output", help="write to FILE instead of stdout")]
+QuietOpt = Annotated[bool, typer.Option("-q", "--quiet", help="no progress output")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="ignore the layer cache")]
+
+
+def _options(platform: str | None, insecure: bool, username: str, password: str) -> SourceOptions:
+    try:
+        plat = Platform.parse(platform) if platform else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    return SourceOptions(platform=plat, insecure=insecure, username=username, password=password)
+
+
+def _inventory(ref: str, options: SourceOptions, quiet: bool, no_cache: bool) -> Sbom:
+    if wants_progress(quiet):
+        with RichInventoryProgress(Console(stderr=True)) as progress:
+            return InventoryRun(options, progress, not no_cache).run(ref)
+    return InventoryRun(options, Progress(), not no_cache).run(ref)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {output}: {exc.strerror}") from exc
+
+
+def _render(sbom: Sbom, fmt: str, output: Path | None) -> None:
+    if fmt == "table":
+        if output is None:
+            render_inventory(sbom, Console())
+        else:
+            console = Console(record=True, width=160, file=open(output, "w"))  # noqa: SIM115
+            render_inventory(sbom, console)
+            console.file.close()
+        return
+    _emit(get_format(fmt).write(sbom), output)
+
+
+@app.command()
+def sbom(
+    ref: Annotated[str, typer.Argument(help="image REF: registry ref, docker-archive:, oci:, dir:, docker:")],
+    fmt: Annotated[str, typer.Option("-f", "--format", help="cyclonedx | spdx | json")] = "cyclonedx",
+    output: OutOpt = None, platform: PlatformOpt = None, insecure: InsecureOpt = False,
+    username: UserOpt = "", password: PassOpt = "", quiet: QuietOpt = False, no_cache: NoCacheOpt = False,
+) -> None:
+    """Write the SBOM of an image (CycloneDX 1.6 or SPDX 2.3 JSON)."""
+    if fmt == "table":
+        raise ConfigError("sbom writes documents: use -f cyclonedx, spdx or json (or 'scan image' for a table)")
+    get_format(fmt)
+    result = _inventory(ref, _options(platform, insecure, username, password), quiet, no_cache)
+    _render(result, fmt, output)
+
+
+@scan_app.command("image")
+def scan_image(
+    ref: Annotated[str, typer.Argument(help="image REF: registry ref, docker-archive:, oci:, dir:, docker:")],
+    fmt: Annotated[str, typer.Option("-f", "--format", help="table | json | cyclonedx | spdx")] = "table",
+    output: OutOpt = None, platform: PlatformOpt = None, insecure: InsecureOpt = False,
+    username: UserOpt = "", password: PassOpt = "", quiet: QuietOpt = False, no_cache: NoCacheOpt = False,
+) -> None:
+    """Inventory an image: its OS and every package in every layer."""
+    if fmt != "table":
+        get_format(fmt)
+    result = _inventory(ref, _options(platform, insecure, username, password), quiet, no_cache)
+    _render(result, fmt, output)
+
+
+@scan_app.command("sbom")
+def scan_sbom(
+    path: Annotated[str, typer.Argument(help="a CycloneDX or SPDX JSON file ('-' for stdin)")],
+    fmt: Annotated[str, typer.Option("-f", "--format", help="table | json | cyclonedx | spdx")] = "table",
+    output: OutOpt = None,
+) -> None:
+    """Read an existing CycloneDX or SPDX SBOM into containerguard's models."""
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise SbomError(f"{path} is not JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise SbomError(f"{path} is not an SBOM document (top level is not an object)")
+    _render(read_document(document), fmt, output)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(f"containerguard {__version__}")
+
+
+def main() -> None:
+    """Run the CLI; errors become one line on stderr and exit code 2."""
+    try:
+        app(standalone_mode=False)
+    except ContainerGuardError as exc:
+        print(f"containerguard: error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("containerguard: aborted", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        raise

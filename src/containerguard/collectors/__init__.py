@@ -1,0 +1,1 @@
+"""Package collectors, one file each; each registers itself with ``@register("collector")``."""

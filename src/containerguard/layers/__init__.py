@@ -1,0 +1,1 @@
+"""Reading layers: streamed tar, decompression, whiteouts, squash and the layer cache."""

@@ -1,0 +1,123 @@
+"""Walk a layer once, applying safety limits, and hand each collector the files it asked for."""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+import zlib
+from collections.abc import Callable, Iterable
+from typing import BinaryIO
+
+from containerguard.collectors.base import Collector, FileInfo
+from containerguard.config import Limits
+from containerguard.errors import CollectError, LayerError
+from containerguard.layers.decompress import open_layer_stream
+from containerguard.layers.entries import Entry, tar_entries
+from containerguard.models.layer import FileResult, LayerInventory
+from containerguard.models.sbom import Collected, Skipped
+
+WHITEOUT_PREFIX = ".wh."
+OPAQUE_MARKER = ".wh..wh..opq"
+MAX_READ_BYTES = 256 * 1024 * 1024
+"""Largest file read into memory for a collector; bigger ones are skipped (and reported)."""
+
+
+class LayerWalker:
+    """Reads layers with a fixed set of collectors and limits."""
+
+    def __init__(self, collectors: list[Collector], limits: Limits) -> None:
+        self.collectors = collectors
+        self.limits = limits
+        self.on_bytes: Callable[[int], None] | None = None
+        """Called with each chunk size of compressed bytes read (progress)."""
+
+    def walk_blob(self, blob: BinaryIO, diff_id: str) -> LayerInventory:
+        """Walk a layer blob (gzip, zstd or plain tar) as one stream."""
+        stream = open_layer_stream(blob, self.limits, diff_id, self.on_bytes)
+        try:
+            with tarfile.open(fileobj=stream, mode="r|", errorlevel=1) as tf:
+                inventory = self.walk_entries(tar_entries(tf, diff_id), diff_id)
+            # Drain what follows the tar end marker so the blob digest can be verified.
+            while stream.read(1024 * 1024):
+                pass
+        except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as exc:
+            raise LayerError(f"layer {diff_id} is truncated or corrupt: {exc}") from exc
+        except Exception as exc:
+            if exc.__class__.__module__.startswith("zstd"):
+                raise LayerError(f"layer {diff_id} is corrupt: {exc}") from exc
+            raise
+        return inventory
+
+    def walk_entries(self, entries: Iterable[Entry], diff_id: str) -> LayerInventory:
+        """Walk entries (from a tar or a directory) and run the collectors."""
+        files: list[FileResult] = []
+        whiteouts: list[str] = []
+        opaque: list[str] = []
+        contents: dict[str, bytes] = {}
+        count = 0
+        total = 0
+        for entry in entries:
+            count += 1
+            if count > self.limits.max_entries:
+                raise LayerError(f"layer {diff_id} has over {self.limits.max_entries} entries: refusing it")
+            if not entry.path:
+                continue
+            base = posixpath.basename(entry.path)
+            if base.startswith(WHITEOUT_PREFIX):
+                parent = posixpath.dirname(entry.path)
+                if base == OPAQUE_MARKER:
+                    opaque.append(parent)
+                else:
+                    whiteouts.append(posixpath.join(parent, base[len(WHITEOUT_PREFIX):]))
+                continue
+            if entry.kind not in ("file", "hardlink"):
+                continue
+            if entry.size > self.limits.max_file_bytes:
+                raise LayerError(f"layer {diff_id}: file /{entry.path} is {entry.size} bytes, over the "
+                                 f"limit of {self.limits.max_file_bytes}: refusing the layer")
+            total += entry.size
+            info = FileInfo(entry.path, entry.size, entry.mode, diff_id)
+            wanted = [c for c in self.collectors if c.required(info)]
+            if not wanted:
+                continue
+            content = self._read(entry, info, contents)
+            if isinstance(content, Skipped):
+                files.extend(FileResult(entry.path, c.name, Collected(skipped=(content,))) for c in wanted)
+                continue
+            contents[entry.path] = content
+            if entry.kind == "hardlink":
+                info = FileInfo(entry.path, len(content), entry.mode, diff_id)
+            for collector in wanted:
+                files.append(FileResult(entry.path, collector.name, self._collect(collector, info, content)))
+        return LayerInventory(diff_id, tuple(files), tuple(whiteouts), tuple(opaque), count, total)
+
+    def _read(self, entry: Entry, info: FileInfo, seen: dict[str, bytes]) -> bytes | Skipped:
+        if entry.kind == "hardlink":
+            if entry.linkname in seen:
+                return seen[entry.linkname]
+            return Skipped("/" + entry.path, f"hard link to /{entry.linkname}, not read", info.layer_digest)
+        if entry.size > MAX_READ_BYTES:
+            return Skipped("/" + entry.path, f"{entry.size} bytes: too large to inventory", info.layer_digest)
+        handle = entry.opener()
+        if handle is None:
+            return Skipped("/" + entry.path, "unreadable", info.layer_digest)
+        with handle:
+            data = handle.read(entry.size + 1)
+        if len(data) != entry.size:
+            raise LayerError(f"layer {diff_name(info)}: file /{entry.path} is truncated")
+        return data
+
+    @staticmethod
+    def _collect(collector: Collector, info: FileInfo, content: bytes) -> Collected:
+        try:
+            return collector.collect(info, content)
+        except CollectError as exc:
+            return collector.skipped(info, f"{collector.name}: {exc}")
+        except (ValueError, KeyError, IndexError, UnicodeDecodeError, TypeError) as exc:
+            # A collector bug on hostile input must not stop the scan; it is reported as data.
+            return collector.skipped(info, f"{collector.name}: unparseable ({exc.__class__.__name__}: {exc})")
+
+
+def diff_name(info: FileInfo) -> str:
+    """The layer name for messages."""
+    return info.layer_digest or "?"

@@ -1,0 +1,1 @@
+"""Frozen dataclasses exchanged between stages. No I/O here."""

@@ -1,0 +1,1 @@
+"""Orchestration only: sources -> layers -> collectors -> SBOM (-> matching, later stages)."""

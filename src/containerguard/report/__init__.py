@@ -1,0 +1,1 @@
+"""Renderers for humans (tables) and machines."""

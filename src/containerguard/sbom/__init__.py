@@ -1,0 +1,1 @@
+"""Building the SBOM from layer inventories, and reading/writing SBOM documents."""

@@ -1,0 +1,1 @@
+"""SBOM document formats, one file each: ``@register("sbom-format", NAME)``."""

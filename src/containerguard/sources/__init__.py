@@ -1,0 +1,1 @@
+"""Image sources, one per REF form; each registers with ``@register("source", "<prefix>")``."""
