@@ -51,7 +51,7 @@ def test_reads_every_compression(codec) -> None:  # type: ignore[no-untyped-def]
 
 def test_whiteouts_and_opaque_dirs_hide_lower_files() -> None:
     w = walker()
-    lower = w.walk_blob(io.BytesIO(make_tar(LAYER + [("opt/other/c", "3.0"), ("opt/pkgs/sub/d", "4")])), "sha256:l1")
+    lower = w.walk_blob(io.BytesIO(make_tar([*LAYER, ("opt/other/c", "3.0"), ("opt/pkgs/sub/d", "4")])), "sha256:l1")
     upper = w.walk_blob(io.BytesIO(make_tar([("opt/pkgs/.wh.a", b""), ("opt/pkgs/sub/.wh..wh..opq", b""),
                                              ("opt/pkgs/sub/e", "5")])), "sha256:l2")
     assert upper.whiteouts == ("opt/pkgs/a",)
@@ -125,7 +125,7 @@ def test_too_many_entries_stops_the_scan() -> None:
 
 @pytest.mark.parametrize("cut", [700, 1500, -30])
 def test_truncated_layers_give_a_clear_error(cut: int) -> None:
-    data = gz(make_tar(LAYER + [("opt/pkgs/c", bytes(range(256)) * 16 + __import__("os").urandom(4000))]))
+    data = gz(make_tar([*LAYER, ("opt/pkgs/c", bytes(range(256)) * 16 + __import__("os").urandom(4000))]))
     with pytest.raises(LayerError, match="truncated or corrupt"):
         walker().walk_blob(io.BytesIO(data[:cut]), "sha256:cut")
 
