@@ -21,7 +21,7 @@ def register(kind: str, name: str | None = None) -> Callable[[T], T]:
     """Class decorator registering a plugin of ``kind`` under ``name`` (default: its ``name`` attr)."""
 
     def deco(obj: T) -> T:
-        key = name or getattr(obj, "name", None) or getattr(obj, "__name__", "")
+        key = str(name or getattr(obj, "name", None) or getattr(obj, "__name__", ""))
         bucket = _PLUGINS.setdefault(kind, {})
         if key in bucket and bucket[key] is not obj:
             raise ValueError(f"duplicate {kind} plugin {key!r}")

@@ -141,10 +141,13 @@ def main() -> None:
     except (typer.Abort, KeyboardInterrupt):
         print("containerguard: aborted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
+    except typer.BadParameter as exc:
+        exc.show()
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:
+        # click usage errors (bad option, missing argument) carry their own message and exit code.
+        show = getattr(exc, "show", None)
+        if callable(show) and hasattr(exc, "exit_code"):
+            show()
             sys.exit(EXIT_ERROR)
         raise

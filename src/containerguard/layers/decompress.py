@@ -77,10 +77,10 @@ def open_layer_stream(raw: BinaryIO, limits: Limits, layer: str,
     inner: BinaryIO
     compressed: CountingReader | None = counted
     if head[:2] == GZIP_MAGIC:
-        inner = igzip.IGzipFile(fileobj=buffered, mode="rb")  # type: ignore[assignment]
+        inner = igzip.IGzipFile(fileobj=buffered, mode="rb")  # type: ignore[no-untyped-call,assignment]
     elif head == ZSTD_MAGIC:
         inner = zstandard.ZstdDecompressor().stream_reader(buffered, read_size=1024 * 1024)
     else:
-        inner = buffered  # type: ignore[assignment]
+        inner = buffered
         compressed = None
     return io.BufferedReader(LimitedReader(inner, compressed, limits, layer), buffer_size=1024 * 1024)

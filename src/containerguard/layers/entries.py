@@ -68,8 +68,13 @@ def tar_entries(tf: tarfile.TarFile, layer: str) -> Iterator[Entry]:
         linkname = member.linkname
         if kind == "hardlink":
             linkname = normalise(linkname, layer)
-        yield Entry(path, kind, member.size, member.mode, linkname,
-                    (lambda m=member: tf.extractfile(m)))  # type: ignore[misc]
+        yield Entry(path, kind, member.size, member.mode, linkname, _tar_opener(tf, member))
+
+
+def _tar_opener(tf: tarfile.TarFile, member: tarfile.TarInfo) -> Callable[[], BinaryIO | None]:
+    def opener() -> BinaryIO | None:
+        return tf.extractfile(member)  # type: ignore[return-value]
+    return opener
 
 
 def dir_entries(root: Path) -> Iterator[Entry]:
