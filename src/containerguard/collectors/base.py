@@ -40,6 +40,9 @@ class Collector(ABC):
     """Bump when output changes: it is part of the layer-cache key."""
     ecosystems: ClassVar[tuple[str, ...]] = ()
     """purl types this collector emits."""
+    tags: ClassVar[tuple[str, ...]] = ()
+    """Kinds of input, e.g. ``lockfile`` (declared, not installed, packages: used for directory scans
+    only, as image scanners do, so that installed packages are not counted twice)."""
 
     @abstractmethod
     def required(self, info: FileInfo) -> bool:
@@ -63,10 +66,10 @@ class Collector(ABC):
         return Collected(packages=tuple(pkgs))
 
 
-def all_collectors() -> list[Collector]:
-    """One instance of every registered collector, sorted by name."""
+def all_collectors(exclude_tags: frozenset[str] = frozenset()) -> list[Collector]:
+    """One instance of every registered collector (minus those tagged ``exclude_tags``), by name."""
     load_plugins("containerguard.collectors")
-    return [cls() for _, cls in sorted(plugins("collector").items())]
+    return [cls() for _, cls in sorted(plugins("collector").items()) if not exclude_tags & set(cls.tags)]
 
 
 def collectors_key(collectors: list[Collector]) -> str:

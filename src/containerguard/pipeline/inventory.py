@@ -15,6 +15,9 @@ from containerguard.sources.base import SourceOptions
 from containerguard.sources.ref import open_source
 
 
+IMAGE_EXCLUDED_TAGS = frozenset({"lockfile"})
+
+
 @dataclass
 class InventoryStats:
     """What an inventory run did, for progress and benchmarks."""
@@ -51,12 +54,13 @@ class InventoryRun:
 
     def run(self, ref: str) -> Sbom:
         """Inventory ``ref`` and return its SBOM."""
-        collectors = all_collectors()
+        source = open_source(ref, self.options)
+        # Images are inventoried by what is installed; lockfiles count only for directory scans.
+        collectors = all_collectors(frozenset() if source.prefix == "dir" else IMAGE_EXCLUDED_TAGS)
         settings = self.options.settings
         cache = LayerCache(settings.cache_dir, collectors_key(collectors))
         walker = LayerWalker(collectors, settings.limits)
         walker.on_bytes = self._count
-        source = open_source(ref, self.options)
         with source.session():
             meta = source.metadata()
             self.progress.metadata(meta)
