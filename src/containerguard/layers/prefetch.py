@@ -46,7 +46,7 @@ class PrefetchReader:
                 chunk = self._source.read(CHUNK)
                 if not self._put(chunk) or not chunk:
                     return
-        except BaseException as exc:  # noqa: BLE001 - handed over to the consumer thread
+        except BaseException as exc:
             self._put(exc)
 
     def readable(self) -> bool:

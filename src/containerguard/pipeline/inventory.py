@@ -14,7 +14,6 @@ from containerguard.sbom.build import build_sbom
 from containerguard.sources.base import SourceOptions
 from containerguard.sources.ref import open_source
 
-
 IMAGE_EXCLUDED_TAGS = frozenset({"lockfile"})
 
 

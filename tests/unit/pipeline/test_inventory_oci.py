@@ -17,7 +17,8 @@ from containerguard.pipeline.inventory import InventoryRun
 from containerguard.sources.base import SourceOptions
 
 OS_RELEASE = b'ID=alpine\nVERSION_ID=3.18.4\nPRETTY_NAME="Alpine Linux v3.18"\n'
-APK_DB = b"P:musl\nV:1.2.4-r2\nA:x86_64\no:musl\nL:MIT\n\nP:busybox\nV:1.36.1-r5\nA:x86_64\no:busybox\nL:GPL-2.0-only\n\n"
+APK_DB = (b"P:musl\nV:1.2.4-r2\nA:x86_64\no:musl\nL:MIT\n\n"
+          b"P:busybox\nV:1.36.1-r5\nA:x86_64\no:busybox\nL:GPL-2.0-only\n\n")
 DIST = "usr/lib/python3.11/site-packages/{0}-{1}.dist-info/METADATA"
 
 
@@ -26,7 +27,8 @@ def meta(name: str, version: str) -> bytes:
 
 
 BASE = {"etc/os-release": OS_RELEASE, "lib/apk/db/installed": APK_DB}
-APP = {DIST.format("requests", "2.19.0"): meta("requests", "2.19.0"), DIST.format("six", "1.16.0"): meta("six", "1.16.0")}
+APP = {DIST.format("requests", "2.19.0"): meta("requests", "2.19.0"),
+       DIST.format("six", "1.16.0"): meta("six", "1.16.0")}
 
 
 def layout(tmp: Path, images: dict[str, list[dict[str, bytes]]]) -> Path:
