@@ -33,3 +33,19 @@ class CollectError(ContainerGuardError):
 
 class SbomError(ContainerGuardError):
     """An SBOM document could not be read or written."""
+
+
+class VersionError(ContainerGuardError):
+    """A version string is not valid in its scheme."""
+
+
+class FeedError(ContainerGuardError):
+    """An advisory feed could not be read or imported."""
+
+
+class VulnDbError(ContainerGuardError):
+    """The vulnerability database is missing, damaged or from a newer schema."""
+
+
+class PolicyError(ContainerGuardError):
+    """An ignore file or VEX document is malformed."""

@@ -1,0 +1,1 @@
+"""Version comparators, one per scheme: ``@register("version-scheme")``."""

@@ -1,0 +1,1 @@
+"""The vulnerability database: the only code that knows feeds and advisory SQL."""

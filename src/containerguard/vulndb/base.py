@@ -1,0 +1,49 @@
+"""The read-only interface matchers use; the SQLite store implements it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from containerguard.models.advisory import Advisory
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """What one feed contributed to the database."""
+
+    source: str
+    records: int
+    malformed: int
+    last_modified: str
+    imported_at: str
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class DbStatus:
+    """``db status``: schema version and per-source counts."""
+
+    path: str
+    schema_version: int
+    built_at: str
+    sources: tuple[SourceStatus, ...]
+    advisories: int
+
+
+class VulnStore(ABC):
+    """Read-only access to advisories by (ecosystem, package)."""
+
+    @abstractmethod
+    def lookup(self, ecosystem: str, package: str) -> list[Advisory]:
+        """Advisories affecting ``package`` in ``ecosystem`` (exact OSV ecosystem such as ``Debian:12``;
+        the name is normalised as the ecosystem requires). Each returned advisory's ``affected`` holds
+        only the entries for that (ecosystem, package). Withdrawn records are never returned."""
+
+    @abstractmethod
+    def ecosystems(self) -> frozenset[str]:
+        """Every ecosystem the database has records for (to tell "no data" from "no findings")."""
+
+    @abstractmethod
+    def status(self) -> DbStatus:
+        """Schema version, build time and per-source counts."""
