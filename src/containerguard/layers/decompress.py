@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -11,10 +12,14 @@ from isal import igzip
 
 from containerguard.config import Limits
 from containerguard.errors import LayerError
+from containerguard.layers.inflate_process import InflateProcess
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _RATIO_FLOOR = 64 * 1024 * 1024
+PROCESS_MIN_BYTES = 4 * 1024 * 1024
+"""Compressed layers at least this big are decompressed in a child process (on the other core)."""
+USE_PROCESS = os.environ.get("CONTAINERGUARD_INFLATE_PROCESS", "1") != "0"
 
 
 class CountingReader(io.RawIOBase):
@@ -56,6 +61,11 @@ class LimitedReader(io.RawIOBase):
         data = self._inner.read(len(b))
         n = len(data)
         b[:n] = data
+        self.account(n)
+        return n
+
+    def account(self, n: int) -> None:
+        """Count ``n`` more decompressed bytes; raise when over the limits."""
         self.count += n
         if self.count > self._limits.max_layer_bytes:
             raise LayerError(f"layer {self._layer} is over the size limit "
@@ -65,21 +75,56 @@ class LimitedReader(io.RawIOBase):
             if ratio > self._limits.max_ratio:
                 raise LayerError(f"layer {self._layer} looks like a decompression bomb "
                                  f"(ratio {ratio:.0f}:1 over {self._limits.max_ratio}:1)")
-        return n
+
+
+class LimitedStream:
+    """Counts what is read from a decompressed stream and enforces the layer limits on it."""
+
+    def __init__(self, inner: InflateProcess, compressed: CountingReader, limits: Limits, layer: str) -> None:
+        self._inner = inner
+        self._check = LimitedReader(io.BytesIO(), compressed, limits, layer)
+        self.parallel = True
+
+    def readable(self) -> bool:
+        """Always true."""
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        """Read and count."""
+        data = self._inner.read(size)
+        self._check.account(len(data))
+        return data
+
+    def close(self) -> None:
+        """Stop the child process."""
+        self._inner.close()
+
+    def __enter__(self) -> LimitedStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def open_layer_stream(raw: BinaryIO, limits: Limits, layer: str,
-                      on_bytes: Callable[[int], None] | None = None) -> BinaryIO:
-    """Wrap a (possibly compressed) layer blob stream into an uncompressed, limited tar stream."""
+                      on_bytes: Callable[[int], None] | None = None, size: int = 0) -> BinaryIO:
+    """Wrap a (possibly compressed) layer blob stream into an uncompressed, limited tar stream.
+
+    Compressed layers over :data:`PROCESS_MIN_BYTES` (or of unknown size) are decompressed in a
+    child process, in parallel with the caller; the result then has ``parallel = True``.
+    """
     counted = CountingReader(raw, on_bytes)
     buffered = io.BufferedReader(counted, buffer_size=1024 * 1024)
     head = buffered.peek(4)[:4]
+    compressed_kind = head[:2] == GZIP_MAGIC or head == ZSTD_MAGIC
+    if compressed_kind and USE_PROCESS and (size == 0 or size >= PROCESS_MIN_BYTES):
+        return LimitedStream(InflateProcess(buffered, layer), counted, limits, layer)  # type: ignore[return-value]
     inner: BinaryIO
     compressed: CountingReader | None = counted
     if head[:2] == GZIP_MAGIC:
         inner = igzip.IGzipFile(fileobj=buffered, mode="rb")  # type: ignore[no-untyped-call,assignment]
     elif head == ZSTD_MAGIC:
-        inner = zstandard.ZstdDecompressor().stream_reader(buffered, read_size=1024 * 1024)
+        inner = zstandard.ZstdDecompressor().stream_reader(buffered, read_size=1024 * 1024, read_across_frames=True)
     else:
         inner = buffered
         compressed = None

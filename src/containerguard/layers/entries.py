@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import posixpath
 import stat
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from containerguard.errors import LayerError
+from containerguard.layers.tarstream import TarStream
 
 
 @dataclass
@@ -69,6 +71,20 @@ def tar_entries(tf: tarfile.TarFile, layer: str) -> Iterator[Entry]:
         if kind == "hardlink":
             linkname = normalise(linkname, layer)
         yield Entry(path, kind, member.size, member.mode, linkname, _tar_opener(tf, member))
+
+
+def stream_entries(ts: TarStream, layer: str) -> Iterator[Entry]:
+    """Entries of a :class:`TarStream`; each opener is valid only until the next entry."""
+    for member in ts:
+        path = normalise(member.name, layer)
+        linkname = normalise(member.linkname, layer) if member.kind == "hardlink" else member.linkname
+        yield Entry(path, member.kind, member.size, member.mode, linkname, _stream_opener(ts))
+
+
+def _stream_opener(ts: TarStream) -> Callable[[], BinaryIO | None]:
+    def opener() -> BinaryIO | None:
+        return io.BytesIO(ts.read_data())
+    return opener
 
 
 def _tar_opener(tf: tarfile.TarFile, member: tarfile.TarInfo) -> Callable[[], BinaryIO | None]:

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import posixpath
-import tarfile
 import zlib
 from collections.abc import Callable, Iterable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from containerguard.collectors.base import Collector, FileInfo
 from containerguard.config import Limits
 from containerguard.errors import CollectError, LayerError
 from containerguard.layers.decompress import open_layer_stream
-from containerguard.layers.entries import Entry, tar_entries
+from containerguard.layers.entries import Entry, stream_entries
 from containerguard.layers.prefetch import PrefetchReader
+from containerguard.layers.tarstream import TarStream
 from containerguard.models.layer import FileResult, LayerInventory
 from containerguard.models.sbom import Collected, Skipped
 
@@ -34,16 +34,18 @@ class LayerWalker:
         self.on_bytes: Callable[[int], None] | None = None
         """Called with each chunk size of compressed bytes read (progress)."""
 
-    def walk_blob(self, blob: BinaryIO, diff_id: str) -> LayerInventory:
-        """Walk a layer blob (gzip, zstd or plain tar) as one stream."""
-        stream = PrefetchReader(open_layer_stream(blob, self.limits, diff_id, self.on_bytes))
+    def walk_blob(self, blob: BinaryIO, diff_id: str, size: int = 0) -> LayerInventory:
+        """Walk a layer blob (gzip, zstd or plain tar) as one stream; ``size`` is the blob size if known."""
+        opened = open_layer_stream(blob, self.limits, diff_id, self.on_bytes, size)
+        # Decompression in a child process already runs in parallel; otherwise read ahead in a thread.
+        stream: Any = opened if getattr(opened, "parallel", False) else PrefetchReader(opened)
         try:
-            with stream, tarfile.open(fileobj=stream, mode="r|", errorlevel=1, bufsize=TAR_BUFSIZE) as tf:  # type: ignore[call-overload]
-                inventory = self.walk_entries(tar_entries(tf, diff_id), diff_id)
+            with stream:
+                tar = TarStream(stream, diff_id)
+                inventory = self.walk_entries(stream_entries(tar, diff_id), diff_id)
                 # Drain what follows the tar end marker so the blob digest can be verified.
-                while stream.read(1024 * 1024):
-                    pass
-        except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as exc:
+                tar.drain()
+        except (EOFError, zlib.error, OSError, ValueError) as exc:
             raise LayerError(f"layer {diff_id} is truncated or corrupt: {exc}") from exc
         except Exception as exc:
             if exc.__class__.__module__.startswith("zstd"):

@@ -55,7 +55,7 @@ class ImageSource(ABC):
     def inventory_layer(self, layer: Layer, walker: LayerWalker) -> LayerInventory:
         """Walk one layer with ``walker``. Sources that are not blobs (``dir:``) override this."""
         with self.open_blob(layer) as blob:
-            return walker.walk_blob(blob, layer.diff_id)
+            return walker.walk_blob(blob, layer.diff_id, layer.size)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections or files."""
