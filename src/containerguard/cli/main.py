@@ -19,6 +19,7 @@ from containerguard.report.inventory_table import render_inventory
 from containerguard.sbom.formats.base import get_format, read_document
 from containerguard.sources.base import SourceOptions
 
+from . import scanning
 from .progress import RichInventoryProgress, wants_progress
 
 app = typer.Typer(name="containerguard", no_args_is_help=True, add_completion=False,
@@ -28,7 +29,7 @@ app.add_typer(scan_app, name="scan")
 
 EXIT_ERROR = 2
 
-PlatformOpt = Annotated[str | None, typer.Option("--platform", help="os/arch[/variant] of a multi-platform image")]
+PlatformOpt = Annotated[str | None, typer.Option("--platform", help="os/arch or os/arch/variant of a multi-platform image")]
 InsecureOpt = Annotated[bool, typer.Option("--insecure", help="allow http and unverified TLS for registries")]
 UserOpt = Annotated[str, typer.Option("--username", envvar="CONTAINERGUARD_USERNAME", help="registry user")]
 PassOpt = Annotated[str, typer.Option("--password", envvar="CONTAINERGUARD_PASSWORD", help="registry password")]
@@ -89,27 +90,51 @@ def sbom(
     _render(result, fmt, output)
 
 
+SeverityOpt = Annotated[str, typer.Option(
+    "--severity", help="comma list of severities to report: CRITICAL,HIGH,MEDIUM,LOW,NEGLIGIBLE,UNKNOWN")]
+IgnoreUnfixedOpt = Annotated[bool, typer.Option("--ignore-unfixed", help="drop findings that have no fixed version")]
+ExitCodeOpt = Annotated[int, typer.Option("--exit-code", help="exit with this code when findings remain after policy")]
+IgnoreFileOpt = Annotated[Path | None, typer.Option(
+    "--ignorefile", help="ignore file (default: .containerguardignore or .containerguardignore.yaml in the current directory)")]
+VexOpt = Annotated[list[Path] | None, typer.Option("--vex", help="OpenVEX document (repeatable)")]
+ScanFormatOpt = Annotated[str, typer.Option(
+    "-f", "--format", help="table | json | cyclonedx | sarif (spdx: the SBOM only, SPDX has no vulnerabilities)")]
+
+
 @scan_app.command("image")
 def scan_image(
     ref: Annotated[str, typer.Argument(help="image REF: registry ref, docker-archive:, oci:, dir:, docker:")],
-    fmt: Annotated[str, typer.Option("-f", "--format", help="table | json | cyclonedx | spdx")] = "table",
+    fmt: ScanFormatOpt = "table",
     output: OutOpt = None, platform: PlatformOpt = None, insecure: InsecureOpt = False,
     username: UserOpt = "", password: PassOpt = "", quiet: QuietOpt = False, no_cache: NoCacheOpt = False,
-) -> None:
-    """Inventory an image: its OS and every package in every layer."""
-    if fmt != "table":
-        get_format(fmt)
-    result = _inventory(ref, _options(platform, insecure, username, password), quiet, no_cache)
-    _render(result, fmt, output)
+    severity: SeverityOpt = scanning.ALL_SEVERITIES, ignore_unfixed: IgnoreUnfixedOpt = False,
+    exit_code: ExitCodeOpt = 0, ignorefile: IgnoreFileOpt = None, vex: VexOpt = None,
+) -> int:
+    """Scan an image for known vulnerabilities in its OS and language packages."""
+    options = _options(platform, insecure, username, password)
+    if fmt == "spdx":
+        _render(_inventory(ref, options, quiet, no_cache), fmt, output)
+        return 0
+    report = scanning.report_format(fmt)
+    scanning.check_exit_code(exit_code)
+    policy = scanning.load_policy(severity, ignore_unfixed, ignorefile, vex or [])
+    result = scanning.scan(_inventory(ref, options, quiet, no_cache), policy)
+    scanning.render(result, report, output)
+    return scanning.gate(result, exit_code)
 
 
 @scan_app.command("sbom")
 def scan_sbom(
     path: Annotated[str, typer.Argument(help="a CycloneDX or SPDX JSON file ('-' for stdin)")],
-    fmt: Annotated[str, typer.Option("-f", "--format", help="table | json | cyclonedx | spdx")] = "table",
+    fmt: Annotated[str, typer.Option("-f", "--format", help="table | json | cyclonedx | sarif")] = "table",
     output: OutOpt = None,
-) -> None:
-    """Read an existing CycloneDX or SPDX SBOM into containerguard's models."""
+    severity: SeverityOpt = scanning.ALL_SEVERITIES, ignore_unfixed: IgnoreUnfixedOpt = False,
+    exit_code: ExitCodeOpt = 0, ignorefile: IgnoreFileOpt = None, vex: VexOpt = None,
+) -> int:
+    """Scan an existing CycloneDX or SPDX SBOM for known vulnerabilities."""
+    report = scanning.report_format(fmt)
+    scanning.check_exit_code(exit_code)
+    policy = scanning.load_policy(severity, ignore_unfixed, ignorefile, vex or [])
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text()
     except OSError as exc:
@@ -120,7 +145,9 @@ def scan_sbom(
         raise SbomError(f"{path} is not JSON: {exc}") from exc
     if not isinstance(document, dict):
         raise SbomError(f"{path} is not an SBOM document (top level is not an object)")
-    _render(read_document(document), fmt, output)
+    result = scanning.scan(read_document(document), policy)
+    scanning.render(result, report, output)
+    return scanning.gate(result, exit_code)
 
 
 @app.command()
@@ -132,7 +159,8 @@ def version() -> None:
 def main() -> None:
     """Run the CLI; errors become one line on stderr and exit code 2."""
     try:
-        app(standalone_mode=False)
+        # Without standalone mode, click hands back what a command returns: scan's exit code.
+        code = app(standalone_mode=False)
     except ContainerGuardError as exc:
         print(f"containerguard: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_ERROR)
@@ -151,3 +179,5 @@ def main() -> None:
             show()
             sys.exit(EXIT_ERROR)
         raise
+    if isinstance(code, int) and code:
+        sys.exit(code)

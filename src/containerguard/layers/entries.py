@@ -6,7 +6,6 @@ import io
 import os
 import posixpath
 import stat
-import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,23 +55,6 @@ def _escapes(p: str) -> bool:
     return False
 
 
-_KINDS = {
-    tarfile.REGTYPE: "file", tarfile.AREGTYPE: "file", tarfile.CONTTYPE: "file",
-    tarfile.DIRTYPE: "dir", tarfile.SYMTYPE: "symlink", tarfile.LNKTYPE: "hardlink",
-}
-
-
-def tar_entries(tf: tarfile.TarFile, layer: str) -> Iterator[Entry]:
-    """Entries of a tar opened in stream mode (``r|``); each opener is valid only until the next."""
-    for member in tf:
-        kind = _KINDS.get(member.type, "other")
-        path = normalise(member.name, layer)
-        linkname = member.linkname
-        if kind == "hardlink":
-            linkname = normalise(linkname, layer)
-        yield Entry(path, kind, member.size, member.mode, linkname, _tar_opener(tf, member))
-
-
 def stream_entries(ts: TarStream, layer: str) -> Iterator[Entry]:
     """Entries of a :class:`TarStream`; each opener is valid only until the next entry."""
     for member in ts:
@@ -84,12 +66,6 @@ def stream_entries(ts: TarStream, layer: str) -> Iterator[Entry]:
 def _stream_opener(ts: TarStream) -> Callable[[], BinaryIO | None]:
     def opener() -> BinaryIO | None:
         return io.BytesIO(ts.read_data())
-    return opener
-
-
-def _tar_opener(tf: tarfile.TarFile, member: tarfile.TarInfo) -> Callable[[], BinaryIO | None]:
-    def opener() -> BinaryIO | None:
-        return tf.extractfile(member)  # type: ignore[return-value]
     return opener
 
 
