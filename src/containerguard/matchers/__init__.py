@@ -1,0 +1,1 @@
+"""Matchers: package + distro -> findings, through a read-only VulnStore (``@register("matcher")``)."""
