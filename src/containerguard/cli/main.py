@@ -29,7 +29,8 @@ app.add_typer(scan_app, name="scan")
 
 EXIT_ERROR = 2
 
-PlatformOpt = Annotated[str | None, typer.Option("--platform", help="os/arch or os/arch/variant of a multi-platform image")]
+PlatformOpt = Annotated[str | None, typer.Option(
+    "--platform", help="os/arch or os/arch/variant of a multi-platform image")]
 InsecureOpt = Annotated[bool, typer.Option("--insecure", help="allow http and unverified TLS for registries")]
 UserOpt = Annotated[str, typer.Option("--username", envvar="CONTAINERGUARD_USERNAME", help="registry user")]
 PassOpt = Annotated[str, typer.Option("--password", envvar="CONTAINERGUARD_PASSWORD", help="registry password")]
@@ -95,7 +96,8 @@ SeverityOpt = Annotated[str, typer.Option(
 IgnoreUnfixedOpt = Annotated[bool, typer.Option("--ignore-unfixed", help="drop findings that have no fixed version")]
 ExitCodeOpt = Annotated[int, typer.Option("--exit-code", help="exit with this code when findings remain after policy")]
 IgnoreFileOpt = Annotated[Path | None, typer.Option(
-    "--ignorefile", help="ignore file (default: .containerguardignore or .containerguardignore.yaml in the current directory)")]
+    "--ignorefile",
+    help="ignore file (default: .containerguardignore or .containerguardignore.yaml in the current directory)")]
 VexOpt = Annotated[list[Path] | None, typer.Option("--vex", help="OpenVEX document (repeatable)")]
 ScanFormatOpt = Annotated[str, typer.Option(
     "-f", "--format", help="table | json | cyclonedx | sarif (spdx: the SBOM only, SPDX has no vulnerabilities)")]

@@ -1,0 +1,103 @@
+"""The scan as a terminal table: a summary line (health, counts by severity), one row per finding,
+then what policy suppressed and what could not be assessed."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from containerguard.models.advisory import SEVERITY_LEVELS
+from containerguard.models.finding import Finding
+from containerguard.models.report import ScanResult
+from containerguard.pipeline.policy import HEALTHY, UNHEALTHY, severity_counts
+from containerguard.pipeline.suppression import parse_suppression
+from containerguard.registry import register
+from containerguard.report._common import package_label, recorded_suppressions, table_order
+from containerguard.report.base import VulnFormat
+
+STYLES = {"CRITICAL": "bold red", "HIGH": "red", "MEDIUM": "yellow", "LOW": "cyan", "NEGLIGIBLE": "dim",
+          "UNKNOWN": "dim"}
+_HEALTH_STYLES = {HEALTHY: "bold green", UNHEALTHY: "bold red"}
+WIDTH = 160
+"""Columns of the text written to a file (a terminal uses its own width)."""
+
+
+@register("vuln-format", "table")
+class ScanTable(VulnFormat):
+    """Findings as a rich table."""
+
+    name = "table"
+
+    def write(self, result: ScanResult) -> str:
+        """Plain text (no colour codes), as written with ``-o FILE``."""
+        buffer = io.StringIO()
+        render_scan(result, Console(file=buffer, width=WIDTH, color_system=None, force_terminal=False))
+        return buffer.getvalue()
+
+    def show(self, result: ScanResult, console: Console) -> None:
+        """Print with colour on a terminal."""
+        render_scan(result, console)
+
+
+def render_scan(result: ScanResult, console: Console) -> None:
+    """Print the whole report on ``console``."""
+    a = result.sbom.artifact
+    d = result.sbom.distro
+    os_name = (d.pretty_name or f"{d.id} {d.version_id}".strip()) if d else "unknown"
+    console.print(Text(f"{a.name}  {a.manifest_digest or a.config_digest}".rstrip(), style="bold"))
+    console.print(Text(f"OS: {os_name}   packages: {len(result.sbom.packages)}"))
+    if result.db_summary:
+        console.print(Text(f"Database: {result.db_summary}"))
+    console.print(summary_line(result))
+    if result.findings:
+        console.print(_findings_table(result.findings))
+    _suppressed(result, console)
+    for note in result.notes:
+        console.print(Text(f"Not assessed: {note.subject}: {note.reason}", style="yellow"))
+
+
+def summary_line(result: ScanResult) -> Text:
+    """``Health: Unhealthy   Total: 3 (CRITICAL: 1, HIGH: 2, …)``."""
+    counts = severity_counts(result.findings)
+    line = Text("Health: ")
+    line.append(result.health or "unknown", style=_HEALTH_STYLES.get(result.health, ""))
+    line.append(f"   Total: {len(result.findings)} (")
+    for i, level in enumerate(SEVERITY_LEVELS):
+        if i:
+            line.append(", ")
+        line.append(f"{level}: {counts[level]}", style=STYLES[level] if counts[level] else "")
+    line.append(")")
+    return line
+
+
+def _findings_table(findings: tuple[Finding, ...]) -> Table:
+    table = Table(show_lines=False)
+    for col in ("Package", "Vulnerability", "Severity", "Installed", "Fixed", "Title"):
+        table.add_column(col, overflow="fold")
+    for f in sorted(findings, key=table_order):
+        fixed = f.fixed_version or (f.fix_state if f.fix_state and f.fix_state != "fixed" else "")
+        table.add_row(package_label(f.package), f.id, Text(f.severity.level, style=STYLES.get(f.severity.level, "")),
+                      f.installed_version, fixed, f.title)
+    return table
+
+
+def _suppressed(result: ScanResult, console: Console) -> None:
+    if not result.suppressed:
+        return
+    kinds = Counter(parse_suppression(f.suppressed_by).kind for f in result.suppressed)
+    parts = [f"{label}: {kinds[kind]}" for kind, label in
+             (("ignorefile", "ignore file"), ("vex", "VEX"), ("filter", "filters")) if kinds[kind]]
+    console.print(Text(f"Suppressed: {len(result.suppressed)} ({', '.join(parts)})"))
+    listed = recorded_suppressions(result.suppressed)
+    if not listed:
+        return
+    table = Table(title="Suppressed by policy", show_lines=False)
+    for col in ("Package", "Vulnerability", "Severity", "Installed", "Suppressed by"):
+        table.add_column(col, overflow="fold")
+    for f in sorted(listed, key=table_order):
+        table.add_row(package_label(f.package), f.id, f.severity.level, f.installed_version, f.suppressed_by)
+    console.print(table)
