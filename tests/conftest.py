@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
-for helper_dir in ("unit/layers", "unit/sources", "integration"):
-    path = Path(__file__).parent / helper_dir
-    if path.is_dir() and str(path) not in sys.path:
+# Tests import with --import-mode=importlib (test files in different folders may share a name), so
+# the helper modules that sit beside them (imagebuilder, layertar, matchfakes…) are put on sys.path here.
+for path in sorted(p for p in Path(__file__).parent.rglob("*") if p.is_dir() and p.name != "fixtures"
+                   and "fixtures" not in p.parts and "__pycache__" not in p.parts):
+    if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
 
