@@ -1,0 +1,1 @@
+"""Feed importers, one per format, each registered with ``@register("feed")``."""
