@@ -54,7 +54,7 @@ def render_scan(result: ScanResult, console: Console) -> None:
         console.print(Text(f"Database: {result.db_summary}"))
     console.print(summary_line(result))
     if result.findings:
-        console.print(_findings_table(result.findings))
+        console.print(_findings_table(result.findings, with_title=console.width >= TITLE_MIN_WIDTH))
     _suppressed(result, console)
     for note in result.notes:
         console.print(Text(f"Not assessed: {note.subject}: {note.reason}", style="yellow"))
@@ -74,14 +74,25 @@ def summary_line(result: ScanResult) -> Text:
     return line
 
 
-def _findings_table(findings: tuple[Finding, ...]) -> Table:
+TITLE_MIN_WIDTH = 110
+"""Below this terminal width the title column is left out so ids and versions stay readable."""
+
+
+def _findings_table(findings: tuple[Finding, ...], with_title: bool = True) -> Table:
     table = Table(show_lines=False)
-    for col in ("Package", "Vulnerability", "Severity", "Installed", "Fixed", "Title"):
-        table.add_column(col, overflow="fold")
+    # Ids and versions are what people copy: never wrap them; the title gives way first.
+    table.add_column("Package", overflow="fold", min_width=8)
+    table.add_column("Vulnerability", no_wrap=True, min_width=19)
+    table.add_column("Severity", no_wrap=True, min_width=10)
+    table.add_column("Installed", overflow="fold", min_width=12)
+    table.add_column("Fixed", overflow="fold", min_width=12)
+    if with_title:
+        table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=60)
     for f in sorted(findings, key=table_order):
         fixed = f.fixed_version or (f.fix_state if f.fix_state and f.fix_state != "fixed" else "")
-        table.add_row(package_label(f.package), f.id, Text(f.severity.level, style=STYLES.get(f.severity.level, "")),
-                      f.installed_version, fixed, f.title)
+        row = [package_label(f.package), f.id, Text(f.severity.level, style=STYLES.get(f.severity.level, "")),
+               f.installed_version, fixed]
+        table.add_row(*row, *([f.title] if with_title else []))
     return table
 
 
