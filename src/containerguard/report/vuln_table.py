@@ -90,8 +90,8 @@ def _findings_table(findings: tuple[Finding, ...], with_title: bool = True) -> T
         table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=60)
     for f in sorted(findings, key=table_order):
         fixed = f.fixed_version or (f.fix_state if f.fix_state and f.fix_state != "fixed" else "")
-        row: list[str | Text] = [package_label(f.package), f.id, Text(f.severity.level, style=STYLES.get(f.severity.level, "")),
-               f.installed_version, fixed]
+        level = Text(f.severity.level, style=STYLES.get(f.severity.level, ""))
+        row: list[str | Text] = [package_label(f.package), f.id, level, f.installed_version, fixed]
         table.add_row(*row, *([f.title] if with_title else []))
     return table
 
