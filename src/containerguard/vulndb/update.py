@@ -129,6 +129,10 @@ def _fetch(client: httpx.Client, url: str, dest: Path, progress: DownloadProgres
                                          "last_modified": response.headers.get("Last-Modified", "")}))
 
 
+_NO_SUCH_HOST = re.compile(r"Name or service not known|No address associated|nodename nor servname|"
+                           r"Temporary failure in name resolution|getaddrinfo failed", re.I)
+
+
 def download(url: str, folder: Path, progress: DownloadProgress | None = None, attempts: int = 3,
              backoff: float = 1.0, client: httpx.Client | None = None) -> Path:
     """Fetch ``url`` into ``folder`` (resuming, retrying); the local file. FeedError on failure,
@@ -148,6 +152,8 @@ def download(url: str, folder: Path, progress: DownloadProgress | None = None, a
                 return dest
             except httpx.ConnectError as exc:
                 last = FeedOffline(host, str(exc))
+                if _NO_SUCH_HOST.search(str(exc)):
+                    break  # a name that does not resolve will not resolve a second later
             except (httpx.TransportError, _Retry) as exc:
                 last = FeedError(f"cannot download {url}: {exc or type(exc).__name__}")
             except OSError as exc:
@@ -173,10 +179,19 @@ def fetch_all(urls: list[str], folder: Path, progress: DownloadProgress | None =
     """Download every URL; the inputs fetched and the failures."""
     inputs: list[FeedInput] = []
     failures: list[FeedError] = []
+    unreachable: dict[str, FeedOffline] = {}
     with httpx.Client(timeout=TIMEOUT, follow_redirects=True) as client:
         for url in urls:
+            host = urlsplit(url).hostname or url
+            if host in unreachable:
+                # One host that cannot be reached at all is not retried for each of its feeds.
+                failures.append(unreachable[host])
+                continue
             try:
                 inputs.append(FeedInput(download(url, folder, progress, attempts, backoff, client), url))
+            except FeedOffline as exc:
+                unreachable[host] = exc
+                failures.append(exc)
             except FeedError as exc:
                 failures.append(exc)
     return inputs, failures
