@@ -63,7 +63,7 @@ test: install-test  ## lint, type-check and run every test with a real dockerd a
 	trap 'scripts/test-env.sh stop "$$owner"; rm -f "$$owner"' EXIT; \
 	scripts/test-env.sh start "$$owner"; \
 	export DOCKER_HOST="unix://$(CG_DOCKER_DIR)/docker.sock" CG_REQUIRE_INTEGRATION=1; \
-	echo "== ruff"; $(BIN)/ruff check src tests; \
+	echo "== ruff"; $(BIN)/ruff check src tests bench scripts; \
 	echo "== mypy"; $(BIN)/mypy; \
 	echo "== pytest"; $(BIN)/pytest -q
 
@@ -80,7 +80,7 @@ integration: install-test  ## integration tests only (starts dockerd if needed)
 	$(BIN)/pytest -q tests/integration
 
 lint: install-test  ## ruff and mypy --strict
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 
 bench: install-test  ## inventory benchmarks (bench/run.py)

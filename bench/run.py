@@ -95,7 +95,8 @@ def measure(repo: str, tmp: Path) -> int:
             tcache = tmp / f"trivy{i}"
             results["trivy"].append(timed([trivy, "image", "--quiet", "--cache-dir", str(tcache), "--format",
                                            "cyclonedx", "--insecure", "--skip-db-update", "--skip-java-db-update",
-                                           "--offline-scan", "--skip-files", "**/*.jar", "--output", "/dev/null", ref])[0])
+                                           "--offline-scan", "--skip-files", "**/*.jar", "--output", "/dev/null",
+                                           ref])[0])
             shutil.rmtree(tcache, ignore_errors=True)
         shutil.rmtree(home, ignore_errors=True)
     med = {k: statistics.median(v) for k, v in results.items() if v}
