@@ -17,7 +17,7 @@ from containerguard.layers.inflate_process import InflateProcess
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 _RATIO_FLOOR = 64 * 1024 * 1024
-PROCESS_MIN_BYTES = 4 * 1024 * 1024
+PROCESS_MIN_BYTES = int(os.environ.get("CONTAINERGUARD_INFLATE_MIN_BYTES", 4 * 1024 * 1024))
 """Compressed layers at least this big are decompressed in a child process (on the other core)."""
 USE_PROCESS = os.environ.get("CONTAINERGUARD_INFLATE_PROCESS", "1") != "0"
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import IO, BinaryIO
 
-from containerguard.errors import LayerError
+from containerguard.errors import DigestMismatch, LayerError, SourceError
+from containerguard.layers import inflate_worker as worker
 
 _F_SETPIPE_SZ = 1031
 _PIPE_BYTES = 1024 * 1024
@@ -20,27 +23,40 @@ _CHUNK = 1024 * 1024
 class InflateProcess:
     """A read-only stream of decompressed bytes produced by a child process.
 
-    A feeder thread copies ``compressed`` (whose reads may verify a digest or fetch over the network)
-    into the child's stdin; :meth:`read` takes the child's output. Errors of the feeder (digest
-    mismatch, network) and of the child (corrupt data) surface at the end of the stream.
+    Either a feeder thread copies ``compressed`` (whose reads may verify a digest or fetch over the
+    network) into the child's stdin, or, given a ``locator``, the child fetches and verifies the
+    blob itself and this process only parses. Errors of the feeder (digest mismatch, network) and
+    of the child (corrupt data, fetch failure, limits) surface at the end of the stream.
     """
 
     parallel = True
 
-    def __init__(self, compressed: BinaryIO, layer: str) -> None:
+    def __init__(self, compressed: BinaryIO | None, layer: str, locator: dict[str, object] | None = None,
+                 on_bytes: Callable[[int], None] | None = None) -> None:
         self._layer = layer
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "containerguard.layers.inflate_worker"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+        self._on_bytes = on_bytes
+        args = [sys.executable, "-m", "containerguard.layers.inflate_worker"] + (["--fetch"] if locator else [])
+        self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, bufsize=0)
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._stdin: IO[bytes] = self._proc.stdin
         self._stdout_fd = self._proc.stdout.fileno()
         with contextlib.suppress(OSError):
             fcntl.fcntl(self._stdout_fd, _F_SETPIPE_SZ, _PIPE_BYTES)
         self._feed_error: BaseException | None = None
+        self._messages: list[str] = []
         self._eof = False
-        self._feeder = threading.Thread(target=self._feed, args=(compressed,), name="layer-feed", daemon=True)
-        self._feeder.start()
+        self._stderr = threading.Thread(target=self._read_stderr, name="layer-stderr", daemon=True)
+        self._stderr.start()
+        if locator is not None:
+            with contextlib.suppress(OSError):
+                self._stdin.write(json.dumps(locator).encode() + b"\n")
+                self._stdin.close()
+            self._feeder: threading.Thread | None = None
+        else:
+            assert compressed is not None
+            self._feeder = threading.Thread(target=self._feed, args=(compressed,), name="layer-feed", daemon=True)
+            self._feeder.start()
 
     def _feed(self, compressed: BinaryIO) -> None:
         try:
@@ -53,6 +69,17 @@ class InflateProcess:
         finally:
             with contextlib.suppress(OSError):
                 self._stdin.close()
+
+    def _read_stderr(self) -> None:
+        assert self._proc.stderr is not None
+        for raw in self._proc.stderr:
+            line = raw.decode(errors="replace").strip()
+            if line.startswith("progress "):
+                if self._on_bytes is not None:
+                    with contextlib.suppress(ValueError):
+                        self._on_bytes(int(line.split()[1]))
+            elif line:
+                self._messages.append(line)
 
     def readable(self) -> bool:
         """Always true."""
@@ -75,24 +102,33 @@ class InflateProcess:
         return b""
 
     def _finish(self) -> None:
-        self._feeder.join()
+        if self._feeder is not None:
+            self._feeder.join()
         if self._feed_error is not None:
             self.close()
             raise self._feed_error
         code = self._proc.wait()
-        err = self._proc.stderr.read().decode(errors="replace").strip() if self._proc.stderr else ""
+        self._stderr.join(timeout=10)
+        message = self._messages[-1] if self._messages else f"exit code {code}"
+        if code == worker.EXIT_DIGEST:
+            raise DigestMismatch(message)
+        if code == worker.EXIT_SOURCE:
+            raise SourceError(f"layer {self._layer}: {message}")
+        if code == worker.EXIT_LIMIT:
+            raise LayerError(f"layer {self._layer} {message}")
         if code != 0:
-            raise LayerError(f"layer {self._layer} is truncated or corrupt: {err or f'exit code {code}'}")
+            raise LayerError(f"layer {self._layer} is truncated or corrupt: {message}")
 
     def close(self) -> None:
-        """Stop the child and the feeder (also on early exit: the child gets a broken pipe)."""
+        """Stop the child and the threads (also on early exit: the child gets a broken pipe)."""
         if self._proc.poll() is None:
             self._proc.kill()
         self._proc.wait()
-        for stream in (self._proc.stdout, self._proc.stderr):
-            if stream is not None:
-                stream.close()
-        self._feeder.join(timeout=10)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
+        if self._feeder is not None:
+            self._feeder.join(timeout=10)
+        self._stderr.join(timeout=10)
 
     def __enter__(self) -> InflateProcess:
         return self

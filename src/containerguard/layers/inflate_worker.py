@@ -1,8 +1,13 @@
 """Child process that decompresses a layer: compressed bytes on stdin, tar bytes on stdout.
 
 Running decompression in its own process puts it on the second core without contending for the
-parent's GIL, while the parent fetches, verifies digests and parses the tar. Output is produced in
-bounded pieces, so a decompression bomb cannot balloon this process's memory either.
+parent's GIL, while the parent parses the tar. Output is produced in bounded pieces, so a
+decompression bomb cannot balloon this process's memory either.
+
+With ``--fetch`` the child also fetches the blob itself: stdin then holds one JSON line, a *blob
+locator* (``{"url", "headers", "verify"}`` or ``{"path", "offset", "length"}``, plus ``digest``,
+``size``, ``max_bytes`` and ``max_ratio``), and the child hashes what it reads against the digest.
+Progress goes to stderr as ``progress N`` lines; the last other line is the error, if any.
 """
 
 from __future__ import annotations
@@ -18,6 +23,129 @@ MAX_OUT = 4 * 1024 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 EXIT_CORRUPT = 3
+EXIT_DIGEST = 4
+EXIT_SOURCE = 5
+EXIT_LIMIT = 6
+_RATIO_FLOOR = 64 * 1024 * 1024
+_PROGRESS_EVERY = 4 * 1024 * 1024
+
+
+class SourceFailed(Exception):
+    """The blob could not be fetched."""
+
+
+class DigestFailed(Exception):
+    """The blob did not hash to its digest."""
+
+
+class LimitFailed(Exception):
+    """The layer is over a size limit or looks like a decompression bomb."""
+
+
+class BlobReader:
+    """Reads a blob from a file range or a URL, hashing and counting what it reads."""
+
+    def __init__(self, locator: dict[str, object]) -> None:
+        import hashlib
+
+        self.digest = str(locator["digest"])
+        algo = self.digest.split(":", 1)[0]
+        if algo not in ("sha256", "sha512"):
+            raise SourceFailed(f"unsupported digest {self.digest}")
+        self.hash = hashlib.new(algo)
+        self.size = int(str(locator.get("size", -1)))
+        self.count = 0
+        self._reported = 0
+        self._buf = b""
+        self._chunks = self._open(locator)
+
+    def _open(self, locator: dict[str, object]):  # type: ignore[no-untyped-def]
+        if "path" in locator:
+            return self._file_chunks(str(locator["path"]), int(str(locator.get("offset", 0))),
+                                     int(str(locator.get("length", -1))))
+        return self._http_chunks(str(locator["url"]), dict(locator.get("headers", {})),  # type: ignore[call-overload]
+                                 bool(locator.get("verify", True)))
+
+    @staticmethod
+    def _file_chunks(path: str, offset: int, length: int):  # type: ignore[no-untyped-def]
+        try:
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                left = length
+                while left != 0:
+                    chunk = fh.read(CHUNK if left < 0 else min(CHUNK, left))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                    yield chunk
+        except OSError as exc:
+            raise SourceFailed(f"cannot read {path}: {exc.strerror}") from exc
+
+    @staticmethod
+    def _http_chunks(url: str, headers: dict[str, str], verify: bool):  # type: ignore[no-untyped-def]
+        import httpx
+
+        try:
+            with httpx.Client(verify=verify, follow_redirects=True, timeout=60) as client, \
+                    client.stream("GET", url, headers=headers) as response:
+                if response.status_code != 200:
+                    raise SourceFailed(f"registry answered {response.status_code} for the blob")
+                yield from response.iter_bytes(CHUNK)
+        except httpx.HTTPError as exc:
+            raise SourceFailed(f"download broke off: {exc}") from exc
+
+    def read(self, n: int = -1) -> bytes:
+        """Up to ``n`` bytes (a chunk when negative); b"" at the end, after checking the digest."""
+        if not self._buf:
+            chunk = next(self._chunks, b"")
+            if not chunk:
+                self._finish()
+                return b""
+            self.hash.update(chunk)
+            self.count += len(chunk)
+            if 0 <= self.size < self.count:
+                raise DigestFailed(f"blob {self.digest} is longer than its declared {self.size} bytes")
+            if self.count - self._reported >= _PROGRESS_EVERY:
+                sys.stderr.write(f"progress {self.count - self._reported}\n")
+                sys.stderr.flush()
+                self._reported = self.count
+            self._buf = chunk
+        if n < 0 or n >= len(self._buf):
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def _finish(self) -> None:
+        if self.count > self._reported:
+            sys.stderr.write(f"progress {self.count - self._reported}\n")
+            self._reported = self.count
+        got = f"{self.digest.split(':')[0]}:{self.hash.hexdigest()}"
+        if got != self.digest:
+            raise DigestFailed(f"layer digest mismatch: expected {self.digest}, got {got}")
+
+
+class LimitedWriter:
+    """Counts decompressed bytes and enforces the layer limits (bytes and ratio) on them."""
+
+    def __init__(self, out: BinaryIO, reader: BlobReader, max_bytes: int, max_ratio: int) -> None:
+        self.out, self.reader, self.max_bytes, self.max_ratio = out, reader, max_bytes, max_ratio
+        self.count = 0
+
+    def write(self, data: bytes) -> int:
+        """Write ``data`` if the limits allow it."""
+        self.count += len(data)
+        if self.max_bytes and self.count > self.max_bytes:
+            raise LimitFailed(f"over the size limit ({self.max_bytes} bytes uncompressed): refusing it")
+        if self.max_ratio and self.count > _RATIO_FLOOR:
+            ratio = self.count / max(self.reader.count, 1)
+            if ratio > self.max_ratio:
+                raise LimitFailed(f"looks like a decompression bomb (ratio {ratio:.0f}:1 over {self.max_ratio}:1)")
+        return self.out.write(data)
+
+    def flush(self) -> None:
+        """Flush the output."""
+        self.out.flush()
 
 
 def _gunzip(first: bytes, fin: BinaryIO, fout: BinaryIO) -> None:
@@ -64,8 +192,22 @@ def _unzstd(first: bytes, fin: BinaryIO, fout: BinaryIO) -> None:
 
 
 def main() -> int:
-    """Decompress stdin to stdout; exit 3 with one line on stderr when the data is corrupt."""
-    fin, fout = sys.stdin.buffer, sys.stdout.buffer
+    """Decompress stdin (or the blob named on stdin with ``--fetch``) to stdout; exit non-zero with one
+    line on stderr on corrupt data (3), a digest mismatch (4), a fetch failure (5) or a limit (6)."""
+    import json
+
+    fin: BinaryIO = sys.stdin.buffer
+    fout: BinaryIO = sys.stdout.buffer
+    try:
+        if "--fetch" in sys.argv:
+            locator = json.loads(sys.stdin.buffer.readline())
+            reader = BlobReader(locator)
+            fin = reader  # type: ignore[assignment]
+            fout = LimitedWriter(fout, reader, int(locator.get("max_bytes", 0)),  # type: ignore[assignment]
+                                 int(locator.get("max_ratio", 0)))
+    except (SourceFailed, ValueError, KeyError) as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_SOURCE
     try:
         first = fin.read(CHUNK)
         if first[:2] == GZIP_MAGIC:
@@ -79,7 +221,26 @@ def main() -> int:
         fout.flush()
     except BrokenPipeError:
         return 0  # the parent stopped reading (it met an error of its own)
+    except SourceFailed as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_SOURCE
+    except DigestFailed as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_DIGEST
+    except LimitFailed as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_LIMIT
     except (isal_zlib.error, zstandard.ZstdError, EOFError, OSError, ValueError) as exc:  # type: ignore[misc]
+        if isinstance(fin, BlobReader):
+            # Corrupt data is most often a damaged blob: when the digest says so, say that.
+            try:
+                while fin.read(CHUNK):
+                    pass
+            except DigestFailed as digest_exc:
+                sys.stderr.write(f"{digest_exc}\n")
+                return EXIT_DIGEST
+            except SourceFailed:
+                pass
         sys.stderr.write(f"{exc}\n")
         return EXIT_CORRUPT
     return 0

@@ -10,8 +10,9 @@ from typing import Any, BinaryIO
 from containerguard.collectors.base import Collector, FileInfo
 from containerguard.config import Limits
 from containerguard.errors import CollectError, LayerError
-from containerguard.layers.decompress import open_layer_stream
+from containerguard.layers.decompress import PROCESS_MIN_BYTES, USE_PROCESS, open_layer_stream
 from containerguard.layers.entries import Entry, stream_entries
+from containerguard.layers.inflate_process import InflateProcess
 from containerguard.layers.prefetch import PrefetchReader
 from containerguard.layers.tarstream import TarStream
 from containerguard.models.layer import FileResult, LayerInventory
@@ -34,11 +35,23 @@ class LayerWalker:
         self.on_bytes: Callable[[int], None] | None = None
         """Called with each chunk size of compressed bytes read (progress)."""
 
+    def can_delegate(self, size: int) -> bool:
+        """Whether a blob of ``size`` bytes is worth fetching and decompressing in a child process."""
+        return USE_PROCESS and size >= PROCESS_MIN_BYTES
+
     def walk_blob(self, blob: BinaryIO, diff_id: str, size: int = 0) -> LayerInventory:
         """Walk a layer blob (gzip, zstd or plain tar) as one stream; ``size`` is the blob size if known."""
         opened = open_layer_stream(blob, self.limits, diff_id, self.on_bytes, size)
         # Decompression in a child process already runs in parallel; otherwise read ahead in a thread.
         stream: Any = opened if getattr(opened, "parallel", False) else PrefetchReader(opened)
+        return self._walk_stream(stream, diff_id)
+
+    def walk_located(self, locator: dict[str, object], diff_id: str) -> LayerInventory:
+        """Walk a blob that a child process fetches, verifies and decompresses (see ``blob_locator``)."""
+        located = {**locator, "max_bytes": self.limits.max_layer_bytes, "max_ratio": self.limits.max_ratio}
+        return self._walk_stream(InflateProcess(None, diff_id, located, self.on_bytes), diff_id)
+
+    def _walk_stream(self, stream: Any, diff_id: str) -> LayerInventory:
         try:
             with stream:
                 tar = TarStream(stream, diff_id)

@@ -52,8 +52,16 @@ class ImageSource(ABC):
         """A stream of the layer blob as stored; it checks the digest when read to the end and
         raises :class:`~containerguard.errors.DigestMismatch` on a mismatch."""
 
+    def blob_locator(self, layer: Layer) -> dict[str, object] | None:
+        """Where a child process can read the blob by itself (``{"url", "headers", "verify"}`` or
+        ``{"path", "offset", "length"}``), or None when only :meth:`open_blob` can."""
+        return None
+
     def inventory_layer(self, layer: Layer, walker: LayerWalker) -> LayerInventory:
         """Walk one layer with ``walker``. Sources that are not blobs (``dir:``) override this."""
+        locator = self.blob_locator(layer)
+        if locator is not None and walker.can_delegate(layer.size):
+            return walker.walk_located({**locator, "digest": layer.digest, "size": layer.size}, layer.diff_id)
         with self.open_blob(layer) as blob:
             return walker.walk_blob(blob, layer.diff_id, layer.size)
 

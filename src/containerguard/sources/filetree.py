@@ -57,6 +57,11 @@ class FileTree(ABC):
         with self.open(name) as stream:
             return stream.read(limit + 1)[:limit]
 
+    def locate(self, name: str) -> tuple[str, int, int] | None:
+        """(file path, offset, length) where ``name``'s bytes lie as-is on disk, or None (compressed
+        archive…); lets a child process read a blob without this process streaming it."""
+        return None
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what the tree holds."""
 
@@ -84,6 +89,11 @@ class DirTree(FileTree):
         if not path.is_file():
             raise SourceError(f"{self.label}: missing {name}")
         return path.stat().st_size
+
+    def locate(self, name: str) -> tuple[str, int, int] | None:
+        """The resolved file itself."""
+        path = self._path(name)
+        return (str(path), 0, path.stat().st_size) if path.is_file() else None
 
     def open(self, name: str) -> BinaryIO:
         """A fresh file handle on ``name``."""
@@ -127,6 +137,11 @@ class TarTree(FileTree):
         self.path = path
         self.label = str(path)
         self._members: dict[str, tarfile.TarInfo] = {}
+        with path.open("rb") as fh:
+            magic = fh.read(4)
+        # Member offsets are file offsets only when the archive itself is not compressed.
+        self._plain = not (magic[:2] == b"\x1f\x8b" or magic[:3] == b"BZh" or magic[:4] == b"\x28\xb5\x2f\xfd"
+                           or magic[:4] == b"\xfd7zX")
         try:
             with tarfile.open(path, "r:*") as tar:
                 for count, member in enumerate(tar):
@@ -168,6 +183,13 @@ class TarTree(FileTree):
     def size(self, name: str) -> int:
         """Size in bytes of ``name``."""
         return self._resolve(name).size
+
+    def locate(self, name: str) -> tuple[str, int, int] | None:
+        """The member's data range in an uncompressed archive (None for compressed ones)."""
+        if not self._plain:
+            return None
+        member = self._resolve(name)
+        return (str(self.path), member.offset_data, member.size)
 
     def open(self, name: str) -> BinaryIO:
         """A stream of ``name``; each has its own file handle so several can be read at once."""

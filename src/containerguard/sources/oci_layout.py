@@ -133,6 +133,11 @@ class OciLayoutSource(ImageSource):
             manifest_digest=resolved.digest, repo_tags=names)
         return self._metadata
 
+    def blob_locator(self, layer: Layer) -> dict[str, object] | None:
+        """The blob file (or its range in an uncompressed layout tar)."""
+        where = self.tree.locate(blob_path(layer.digest))
+        return None if where is None else {"path": where[0], "offset": where[1], "length": where[2]}
+
     def open_blob(self, layer: Layer) -> BinaryIO:
         """The layer blob, verified against its digest as it is read."""
         size = layer.size if layer.size > 0 else -1

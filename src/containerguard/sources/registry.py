@@ -251,6 +251,13 @@ class RegistryClient:
         data, _ = self.read(f"blobs/{desc.digest}", what, limit)
         return verify_bytes(data, desc.digest, what, desc.size)
 
+    def blob_locator(self, digest: str) -> dict[str, object]:
+        """URL and headers with which another process can GET the blob (after :meth:`manifest` has
+        authenticated); httpx drops the Authorization header on redirects to another host."""
+        headers = {"Authorization": self._auth} if self._auth else {}
+        return {"url": f"{self._base_url()}/v2/{self.ref.repository}/blobs/{digest}", "headers": headers,
+                "verify": not self.insecure}
+
     def open_blob(self, digest: str, size: int) -> BinaryIO:
         """A layer blob streamed (redirects followed) and verified as it is read."""
         response = self.request(f"blobs/{digest}", f"blob {digest}", stream=True)
@@ -316,6 +323,11 @@ class RegistrySource(ImageSource):
             repo_tags=(f"{self.ref.name}:{self.ref.tag}",) if self.ref.tag else (),
             repo_digests=(f"{self.ref.name}@{resolved.top_digest}",))
         return self._metadata
+
+    def blob_locator(self, layer: Layer) -> dict[str, object] | None:
+        """The blob URL with the current credentials, for a child process to fetch."""
+        self.metadata()
+        return self.client.blob_locator(layer.digest)
 
     def open_blob(self, layer: Layer) -> BinaryIO:
         """The layer blob as stored, verified against its digest as it streams."""

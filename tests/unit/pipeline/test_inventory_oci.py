@@ -38,7 +38,8 @@ def layout(tmp: Path, images: dict[str, list[dict[str, bytes]]]) -> Path:
     return oci.write()
 
 
-def test_shared_base_layers_come_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_shared_base_layers_come_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                delegate: str) -> None:
     monkeypatch.setenv("CONTAINERGUARD_HOME", str(tmp_path / "home"))
     root = layout(tmp_path / "oci", {"a": [BASE, APP], "b": [BASE, APP, {"opt/x/package.json": b"{}"}]})
     first = InventoryRun(SourceOptions())
@@ -57,7 +58,7 @@ def test_shared_base_layers_come_from_the_cache(tmp_path: Path, monkeypatch: pyt
     assert again.run(f"oci:{root}:a") == sbom_a and again.stats.bytes_read == 0
 
 
-def test_whiteout_hides_a_package_of_a_lower_layer(tmp_path: Path) -> None:
+def test_whiteout_hides_a_package_of_a_lower_layer(tmp_path: Path, delegate: str) -> None:
     gone = {"usr/lib/python3.11/site-packages/.wh.six-1.16.0.dist-info": b""}
     root = layout(tmp_path / "oci", {"x": [BASE, APP, gone]})
     sbom = InventoryRun(SourceOptions()).run(f"oci:{root}:x")
@@ -82,6 +83,15 @@ def raw_layout(tmp: Path, layer: bytes) -> Path:
     return oci.write()
 
 
+@pytest.fixture(params=["in-process", "child-fetch"])
+def delegate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test both with layers read in this process and with a child process fetching them."""
+    threshold = "0" if request.param == "child-fetch" else str(1 << 60)
+    monkeypatch.setenv("CONTAINERGUARD_INFLATE_MIN_BYTES", threshold)
+    monkeypatch.setattr("containerguard.layers.walker.PROCESS_MIN_BYTES", int(threshold))
+    return str(request.param)
+
+
 def cli(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "CONTAINERGUARD_HOME": str(home)}
     return subprocess.run([sys.executable, "-m", "containerguard", *args], capture_output=True, text=True,
@@ -97,7 +107,8 @@ def snapshot(root: Path, skip: Path) -> set[str]:
     ([("etc/../../../tmp/evil", "pwned")], "escapes the image root"),
     ([("usr/lib/x", "=>../../../etc/shadow")], "escapes the image root"),
 ])
-def test_hostile_layer_is_refused_and_writes_nothing(tmp_path: Path, entries: list, message: str) -> None:  # type: ignore[type-arg]
+def test_hostile_layer_is_refused_and_writes_nothing(tmp_path: Path, entries: list, message: str,  # type: ignore[type-arg]
+                                                     delegate: str) -> None:
     root = raw_layout(tmp_path / "oci", make_tar(entries))
     home = tmp_path / "home"
     before = snapshot(tmp_path, home)
@@ -107,7 +118,7 @@ def test_hostile_layer_is_refused_and_writes_nothing(tmp_path: Path, entries: li
     assert snapshot(tmp_path, home) == before  # no output file, nothing written next to the image
 
 
-def test_corrupt_blob_is_a_digest_error(tmp_path: Path) -> None:
+def test_corrupt_blob_is_a_digest_error(tmp_path: Path, delegate: str) -> None:
     root = layout(tmp_path / "oci", {"a": [BASE, APP]})
     biggest = max((root / "blobs/sha256").iterdir(), key=lambda p: p.stat().st_size)
     data = bytearray(biggest.read_bytes())
@@ -118,7 +129,7 @@ def test_corrupt_blob_is_a_digest_error(tmp_path: Path) -> None:
     assert "digest" in res.stderr or "corrupt" in res.stderr
 
 
-def test_truncated_blob_is_one_clear_line(tmp_path: Path) -> None:
+def test_truncated_blob_is_one_clear_line(tmp_path: Path, delegate: str) -> None:
     root = layout(tmp_path / "oci", {"a": [BASE, APP]})
     biggest = max((root / "blobs/sha256").iterdir(), key=lambda p: p.stat().st_size)
     biggest.write_bytes(biggest.read_bytes()[:-40])
