@@ -12,7 +12,9 @@ Progress goes to stderr as ``progress N`` lines; the last other line is the erro
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 from typing import BinaryIO
 
 import zstandard
@@ -57,6 +59,9 @@ class BlobReader:
         self.count = 0
         self._reported = 0
         self._buf = b""
+        self._hash_queue: queue.Queue[bytes | None] = queue.Queue(maxsize=16)
+        self._hasher = threading.Thread(target=self._hash_worker, daemon=True)
+        self._hasher.start()
         self._chunks = self._open(locator)
 
     def _open(self, locator: dict[str, object]):  # type: ignore[no-untyped-def]
@@ -94,6 +99,11 @@ class BlobReader:
         except httpx.HTTPError as exc:
             raise SourceFailed(f"download broke off: {exc}") from exc
 
+    def _hash_worker(self) -> None:
+        # hashlib releases the GIL on large updates: hashing here overlaps fetching and inflating.
+        while (chunk := self._hash_queue.get()) is not None:
+            self.hash.update(chunk)
+
     def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes (a chunk when negative); b"" at the end, after checking the digest."""
         if not self._buf:
@@ -101,7 +111,7 @@ class BlobReader:
             if not chunk:
                 self._finish()
                 return b""
-            self.hash.update(chunk)
+            self._hash_queue.put(chunk)
             self.count += len(chunk)
             if 0 <= self.size < self.count:
                 raise DigestFailed(f"blob {self.digest} is longer than its declared {self.size} bytes")
@@ -117,6 +127,8 @@ class BlobReader:
         return out
 
     def _finish(self) -> None:
+        self._hash_queue.put(None)
+        self._hasher.join()
         if self.count > self._reported:
             sys.stderr.write(f"progress {self.count - self._reported}\n")
             self._reported = self.count
