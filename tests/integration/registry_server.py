@@ -154,7 +154,27 @@ class Registry:
     token_server: TokenServer | None = None
 
 
-def _config(root: Path, port: int, auth: str, users: dict[str, str], token: TokenServer | None) -> Path:
+@dataclass(frozen=True)
+class Notification:
+    """A notification endpoint the registry POSTs its event envelopes to."""
+
+    url: str
+    authorization: str = ""
+    name: str = "cg"
+
+
+def _notification_lines(endpoints: list[Notification]) -> list[str]:
+    lines = ["notifications:", "  endpoints:"]
+    for endpoint in endpoints:
+        lines += [f"    - name: {endpoint.name}", f"      url: {endpoint.url}", "      timeout: 5s",
+                  "      threshold: 5", "      backoff: 1s"]
+        if endpoint.authorization:
+            lines += ["      headers:", f"        Authorization: [{json.dumps(endpoint.authorization)}]"]
+    return lines
+
+
+def _config(root: Path, port: int, auth: str, users: dict[str, str], token: TokenServer | None,
+            notifications: list[Notification] | None = None) -> Path:
     lines = [
         "version: 0.1",
         "log:",
@@ -174,6 +194,8 @@ def _config(root: Path, port: int, auth: str, users: dict[str, str], token: Toke
     elif auth == "token" and token is not None:
         lines += ["auth:", "  token:", f"    realm: {token.realm}", f"    service: {SERVICE}",
                   f"    issuer: {ISSUER}", f"    rootcertbundle: {token.issuer.bundle}"]
+    if notifications:
+        lines += _notification_lines(notifications)
     path = root / "config.yml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -181,18 +203,21 @@ def _config(root: Path, port: int, auth: str, users: dict[str, str], token: Toke
 
 @contextlib.contextmanager
 def start_registry(directory: Path, auth: str = "none", users: dict[str, str] | None = None,
-                   anonymous_pull: bool = False, token_field: str = "token") -> Iterator[Registry]:
-    """Run ``docker-registry serve`` on a free port until the block ends.
+                   anonymous_pull: bool = False, token_field: str = "token", port: int = 0,
+                   notifications: list[Notification] | None = None) -> Iterator[Registry]:
+    """Run ``docker-registry serve`` on a free port (or ``port``) until the block ends.
 
-    ``auth``: ``none``, ``htpasswd`` or ``token`` (a token server is started too)."""
+    ``auth``: ``none``, ``htpasswd`` or ``token`` (a token server is started too). ``notifications``:
+    endpoints the registry notifies of pushes and pulls. Starting again on the same ``directory``
+    serves the same storage."""
     assert REGISTRY_BIN is not None
     directory.mkdir(parents=True, exist_ok=True)
     users = users or {}
     token = None
     if auth == "token":
         token = TokenServer(TokenIssuer(directory), users, anonymous_pull, token_field).start()
-    port = free_port()
-    config = _config(directory, port, auth, users, token)
+    port = port or free_port()
+    config = _config(directory, port, auth, users, token, notifications)
     log = (directory / "registry.log").open("wb")
     process = subprocess.Popen([REGISTRY_BIN, "serve", str(config)], stdout=log, stderr=subprocess.STDOUT,
                                env={**os.environ, "OTEL_TRACES_EXPORTER": "none"})

@@ -22,12 +22,16 @@ from containerguard.sources.base import SourceOptions
 from . import scanning
 from .db import db_app
 from .progress import RichInventoryProgress, wants_progress
+from .server import server
+from .token import token_app
 
 app = typer.Typer(name="containerguard", no_args_is_help=True, add_completion=False,
                   help="containerguard: image inventory and container security.")
 scan_app = typer.Typer(no_args_is_help=True, help="Scan an image or an SBOM.")
 app.add_typer(scan_app, name="scan")
 app.add_typer(db_app, name="db")
+app.add_typer(token_app, name="token")
+app.command("server")(server)
 
 EXIT_ERROR = 2
 
