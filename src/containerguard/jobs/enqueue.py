@@ -18,7 +18,8 @@ from containerguard.store.tables import ScanRow
 
 # Two webhook deliveries of the same push may race; inside one process this lock makes the
 # check-then-insert atomic (across processes a rare duplicate scan is harmless: results upsert).
-_lock = threading.Lock()
+ENQUEUE_LOCK = threading.Lock()
+"""Serialises queueing decisions with a scan's final write (one server process; see the docs)."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Enqueued:
 
 def request_scan(session: Session, target: PushTarget, trigger: str) -> Enqueued:
     """Queue a scan of ``target`` unless it is scanned or being scanned (see the module docstring)."""
-    with _lock:
+    with ENQUEUE_LOCK:
         scanned = [row for row in images_of(session, target.registry_host, target.repository, target.digest)
                    if row.health != PENDING]
         if scanned:
@@ -58,14 +59,14 @@ def request_scan(session: Session, target: PushTarget, trigger: str) -> Enqueued
             for row in scanned:
                 if add_tags(row, target.tags):
                     out.tagged.append(row.id)
-            session.flush()
+            session.commit()  # inside the lock: see ENQUEUE_LOCK
             return out
         active = active_scan(session, target.registry_host, target.repository, target.digest)
         if active is not None:
             merged = sorted(set(active.tags or []) | set(target.tags))
             if merged != sorted(active.tags or []):
                 active.tags = merged
-            session.flush()
+            session.commit()  # inside the lock, so the worker's final write sees the tag
             return Enqueued(scan=active)
         scan = new_scan(session, target.ref, registry_host=target.registry_host, repository=target.repository,
                         digest=target.digest, tags=target.tags, trigger=trigger, registry_id=target.registry_id)

@@ -26,7 +26,9 @@ from containerguard.sources.ref import REGISTRY, split_ref
 from containerguard.sources.registry import RegistryClient
 from containerguard.store import registries as registry_repo
 from containerguard.store.events import SCAN_FAILED, add_event
+from containerguard.jobs.enqueue import ENQUEUE_LOCK
 from containerguard.store.images import PENDING, add_tags, ensure_image, get_image
+from containerguard.store.scan_access import load_access
 from containerguard.store.scans import fail, finish, get_scan
 from containerguard.store.tables import ImageRow, ScanRow, utcnow
 
@@ -58,7 +60,11 @@ class Inventoried:
 
 
 def source_options(ctx: JobContext, session: Session, scan: ScanRow, host: str) -> SourceOptions:
-    """Options for pulling from ``host``: the registered registry's credentials when there is one."""
+    """Options for pulling from ``host``: the access the scan request came with (Harbor's scanner
+    API), else the registered registry's credentials when there is one."""
+    handed = load_access(session, ctx.cipher, scan.id)
+    if handed is not None:
+        return handed.options(ctx.config.settings)
     row = registry_repo.get_registry(session, scan.registry_id) if scan.registry_id else None
     if row is None and host:
         row = registry_repo.find_by_host(session, host)
@@ -160,7 +166,9 @@ def _scan(ctx: JobContext, scan_id: str) -> tuple[list[int], list[dict[str, obje
                 target.ref, dataclasses.replace(options, platform=target.platform)))
             for target, skip in zip(targets, covered, strict=True)]
     assessments = _assess_all(ctx, [item.sbom for item in done])
-    with ctx.store.session() as session:
+    # Under the enqueue lock, a webhook adding a tag either lands in the scan's tags read below or,
+    # once this commits, finds the scanned image and tags it directly: a tag is never lost between.
+    with ENQUEUE_LOCK, ctx.store.session() as session:
         scan = get_scan(session, scan_id)
         if scan is None:
             return [], []

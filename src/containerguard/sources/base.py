@@ -26,6 +26,9 @@ class SourceOptions:
     """Allow plain http and unverified TLS for registries."""
     username: str = ""
     password: str = ""
+    authorization: str = ""
+    """A ready ``Authorization`` header for the registry (e.g. the one Harbor hands its scanner), sent
+    from the first request; a challenge the registry still answers with is handled as usual."""
     docker_host: str = ""
     settings: Settings = field(default_factory=load_settings)
 

@@ -97,7 +97,7 @@ class RegistryClient:
         self._client = httpx.Client(verify=not options.insecure, timeout=TIMEOUT, follow_redirects=True,
                                     headers={"User-Agent": USER_AGENT})
         self._base = ""
-        self._auth = ""
+        self._auth = options.authorization
 
     # -- plumbing -------------------------------------------------------------------------------
 
