@@ -19,7 +19,7 @@ from containerguard.report.inventory_table import render_inventory
 from containerguard.sbom.formats.base import get_format, read_document
 from containerguard.sources.base import SourceOptions
 
-from . import scanning
+from . import k8s, scanning
 from .db import db_app
 from .progress import RichInventoryProgress, wants_progress
 from .server import server
@@ -27,8 +27,9 @@ from .token import token_app
 
 app = typer.Typer(name="containerguard", no_args_is_help=True, add_completion=False,
                   help="containerguard: image inventory and container security.")
-scan_app = typer.Typer(no_args_is_help=True, help="Scan an image or an SBOM.")
+scan_app = typer.Typer(no_args_is_help=True, help="Scan an image, an SBOM, a Docker host or Kubernetes.")
 app.add_typer(scan_app, name="scan")
+scan_app.command("k8s")(k8s.scan_k8s)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.command("server")(server)

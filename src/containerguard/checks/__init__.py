@@ -1,0 +1,1 @@
+"""Configuration checks: benchmark controls evaluated on collected facts (no I/O)."""
