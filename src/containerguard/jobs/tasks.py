@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from containerguard.errors import ContainerGuardError, SourceError, VulnDbError
+from containerguard.jobs.enqueue import ENQUEUE_LOCK
 from containerguard.models.artifact import Platform
 from containerguard.models.sbom import Sbom
 from containerguard.sbom.formats.base import get_format
@@ -26,7 +27,6 @@ from containerguard.sources.ref import REGISTRY, split_ref
 from containerguard.sources.registry import RegistryClient
 from containerguard.store import registries as registry_repo
 from containerguard.store.events import SCAN_FAILED, add_event
-from containerguard.jobs.enqueue import ENQUEUE_LOCK
 from containerguard.store.images import PENDING, add_tags, ensure_image, get_image
 from containerguard.store.scan_access import load_access
 from containerguard.store.scans import fail, finish, get_scan
