@@ -21,6 +21,7 @@ from containerguard.sources.base import SourceOptions
 
 from . import k8s, scanning
 from .db import db_app
+from .detect import detect
 from .progress import RichInventoryProgress, wants_progress
 from .server import server
 from .token import token_app
@@ -30,6 +31,7 @@ app = typer.Typer(name="containerguard", no_args_is_help=True, add_completion=Fa
 scan_app = typer.Typer(no_args_is_help=True, help="Scan an image, an SBOM, a Docker host or Kubernetes.")
 app.add_typer(scan_app, name="scan")
 scan_app.command("k8s")(k8s.scan_k8s)
+app.command("detect")(detect)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.command("server")(server)
