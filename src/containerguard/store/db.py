@@ -72,7 +72,7 @@ def migrate(engine: Engine) -> None:
     with _migrate_lock, engine.begin() as conn:
         cfg = alembic_config(engine.url.render_as_string(hide_password=False))
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        command.upgrade(cfg, "heads")  # feature migrations branch from 0001; apply every head
 
 
 class Store:
