@@ -22,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import host as host_bench
 import k8s as k8s_bench
 import rules as rules_bench
 import server as server_bench
@@ -124,6 +125,7 @@ def measure(repo: str, tmp: Path) -> int:
     ok = vuln_section(ref, tmp, cg) and ok
     ok = server_bench.server_section(tmp) and ok
     ok = posture_and_rules_section() and ok
+    ok = host_bench.host_section() and ok
     return 0 if ok else 1
 
 

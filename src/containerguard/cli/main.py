@@ -19,7 +19,7 @@ from containerguard.report.inventory_table import render_inventory
 from containerguard.sbom.formats.base import get_format, read_document
 from containerguard.sources.base import SourceOptions
 
-from . import k8s, scanning
+from . import host, k8s, scanning
 from .db import db_app
 from .detect import detect
 from .progress import RichInventoryProgress, wants_progress
@@ -31,6 +31,7 @@ app = typer.Typer(name="containerguard", no_args_is_help=True, add_completion=Fa
 scan_app = typer.Typer(no_args_is_help=True, help="Scan an image, an SBOM, a Docker host or Kubernetes.")
 app.add_typer(scan_app, name="scan")
 scan_app.command("k8s")(k8s.scan_k8s)
+scan_app.command("host")(host.scan_host)
 app.command("detect")(detect)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")

@@ -1,0 +1,72 @@
+"""``make bench`` host section: a full CIS Docker assessment of N containers vs. the bare inspect of them.
+
+The floor is what any assessment must do at least: one ``GET /containers/ID/json`` per container through
+the same Docker SDK client. The full run is ``collect_host`` (version, info, every container, image,
+history, network, host files, /proc) plus ``audit`` (117 controls). Both run in this process, so Python
+start-up is in neither. Target: full / floor < 2.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import time
+import uuid
+
+import docker
+
+from containerguard.pipeline.audit import audit
+from containerguard.sources.docker_host import collect_host, engine_url
+
+LABEL = "cg.bench"
+BASE = os.environ.get("CG_BENCH_HOST_IMAGE", "cg-test/bookworm:1")
+
+
+def host_section(containers: int = 50, rounds: int = 3) -> bool:
+    """Create ``containers`` containers, time floor vs. full assessment, print the ratio; True when < 2x."""
+    url = engine_url(None)
+    client = docker.DockerClient(base_url=url)
+    try:
+        client.images.get(BASE)
+    except docker.errors.DockerException:
+        print(f"\n(host audit benchmark skipped: image {BASE} not in the engine at {url})")
+        return True
+    prefix = f"cgbench-{uuid.uuid4().hex[:6]}"
+    ids: list[str] = []
+    try:
+        for i in range(containers):
+            made = client.api.create_container(BASE, ["sleep", "300"], name=f"{prefix}-{i}", labels={LABEL: "1"},
+                                               host_config=client.api.create_host_config(network_mode="none"))
+            ids.append(made["Id"])
+        floor, full, cli = [], [], []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for cid in ids:
+                client.api.inspect_container(cid)
+            floor.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            subprocess.run(["docker", "inspect", *ids], capture_output=True, check=True,
+                           env={**os.environ, "DOCKER_HOST": url})
+            cli.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            result = audit(collect_host(url), all_containers=True)
+            full.append(time.perf_counter() - start)
+        med_floor, med_full, med_cli = (statistics.median(x) for x in (floor, full, cli))
+        total = len(result.inventory.containers)
+        print(f"\nDocker host audit: {containers} bench containers ({total} on the engine), {len(result.results)} "
+              f"results, rounds: {rounds}")
+        print(f"  floor (SDK inspect of each)   median {med_floor:6.3f} s")
+        print(f"  docker inspect CLI (reference) median {med_cli:6.3f} s")
+        print(f"  full collect + audit          median {med_full:6.3f} s")
+        ratio = med_full / med_floor
+        print(f"  full / floor                  {ratio:6.2f}   < 2.0    {'yes' if ratio < 2 else 'NO'}")
+        return ratio < 2
+    finally:
+        for cid in ids:
+            client.api.remove_container(cid, force=True)
+        client.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(0 if host_section() else 1)
