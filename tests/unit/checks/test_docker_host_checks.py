@@ -147,6 +147,9 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
     ("userland proxy", daemon_json(**{"userland-proxy": None}), {"2.16"}),
     ("experimental", info(ExperimentalBuild=True), set()),  # 2.18 is Manual: FAIL but not scored
     ("docker root on /", set_path(("mounts",), [["/dev/sda1", "/", "ext4", "rw"]]), {"1.1.1"}),
+    ("docker root bind-mounted from the root device",
+     set_path(("mounts",), [["/dev/sda1", "/", "ext4", "rw"], ["/dev/sda1", "/var/lib/docker", "ext4", "rw"]]),
+     {"1.1.1"}),
     ("no audit rules", set_path(("audit",), {"source": "auditctl -l", "rules": []}), ALL_AUDITED),
 ]
 
