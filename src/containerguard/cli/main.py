@@ -20,11 +20,13 @@ from containerguard.sbom.formats.base import get_format, read_document
 from containerguard.sources.base import SourceOptions
 
 from . import host, k8s, scanning
+from .agent import agent
 from .db import db_app
 from .detect import detect
 from .progress import RichInventoryProgress, wants_progress
 from .server import server
 from .token import token_app
+from .watch import watch
 
 app = typer.Typer(name="containerguard", no_args_is_help=True, add_completion=False,
                   help="containerguard: image inventory and container security.")
@@ -33,9 +35,11 @@ app.add_typer(scan_app, name="scan")
 scan_app.command("k8s")(k8s.scan_k8s)
 scan_app.command("host")(host.scan_host)
 app.command("detect")(detect)
+app.command("watch")(watch)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
 app.command("server")(server)
+app.command("agent")(agent)
 
 EXIT_ERROR = 2
 

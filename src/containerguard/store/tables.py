@@ -202,3 +202,155 @@ class StateRow(Base):
     __tablename__ = "server_state"
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text, default="")
+
+
+class ClusterRow(Base):
+    """A registered Kubernetes cluster. ``kubeconfig`` and ``token`` are Fernet ciphertext."""
+
+    __tablename__ = "clusters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    server: Mapped[str] = mapped_column(String(500), default="")
+    """API server URL (from the kubeconfig's context when registered with one)."""
+    kubeconfig: Mapped[str] = mapped_column(Text, default="")
+    context: Mapped[str] = mapped_column(String(200), default="")
+    token: Mapped[str] = mapped_column(Text, default="")
+    ca_cert: Mapped[str] = mapped_column(Text, default="")
+    """PEM of the API server's CA (public, kept in clear)."""
+    interval: Mapped[float] = mapped_column(Float, default=0.0)
+    """Seconds between assessments (0: the server default)."""
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    health: Mapped[str] = mapped_column(String(20), default="Pending")
+    last_assessed: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Kinds the credentials could not list, checks not run (from the last assessment)."""
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ClusterWorkloadRow(Base):
+    """A workload (top-most controller, or a bare pod) of a cluster, with the images it runs."""
+
+    __tablename__ = "cluster_workloads"
+    __table_args__ = (UniqueConstraint("cluster_id", "kind", "namespace", "name", name="uq_cluster_workload"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(100))
+    namespace: Mapped[str] = mapped_column(String(300), default="")
+    name: Mapped[str] = mapped_column(String(300))
+    uid: Mapped[str] = mapped_column(String(100), default="")
+    health: Mapped[str] = mapped_column(String(20), default="Healthy")
+    containers: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    """``{name, kind, image, image_id}`` per container (``image_id`` from running pods' status)."""
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ClusterResultRow(Base):
+    """The latest verdict of one check on one resource of a cluster (a sub-assessment)."""
+
+    __tablename__ = "cluster_results"
+    __table_args__ = (UniqueConstraint("cluster_id", "key", name="uq_cluster_result"),
+                      Index("ix_cluster_results_cluster_status", "cluster_id", "status"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(64))
+    """sha256 of (check id, resource): what successive assessments diff on."""
+    check_id: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text, default="")
+    severity: Mapped[str] = mapped_column(String(20))
+    standards: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(20))
+    """``Healthy`` or ``Unhealthy``."""
+    resource: Mapped[str] = mapped_column(String(800))
+    kind: Mapped[str] = mapped_column(String(100), default="")
+    namespace: Mapped[str] = mapped_column(String(300), default="")
+    name: Mapped[str] = mapped_column(String(300), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    """When the status last changed."""
+
+
+class ClusterEventRow(Base):
+    """Something that happened to a cluster's posture: an assessment, a new failure, a fix, an error."""
+
+    __tablename__ = "cluster_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AlertRow(Base):
+    """A runtime alert: one rule firing on one resource, repeats within the dedup window counted up."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_fingerprint_last", "fingerprint", "last_seen"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    """sha256 of (rule, resource): what deduplication groups on."""
+    rule: Mapped[str] = mapped_column(String(300), index=True)
+    priority: Mapped[str] = mapped_column(String(20))
+    priority_rank: Mapped[int] = mapped_column(Integer)
+    """0 Emergency … 7 Debug (a "priority at least" filter is a comparison)."""
+    severity: Mapped[str] = mapped_column(String(20), index=True)
+    tactic: Mapped[str] = mapped_column(String(100), default="", index=True)
+    techniques: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(40), default="")
+    resource_type: Mapped[str] = mapped_column(String(40), default="")
+    resource: Mapped[str] = mapped_column(String(500), index=True)
+    resource_name: Mapped[str] = mapped_column(String(300), default="")
+    image: Mapped[str] = mapped_column(String(500), default="")
+    resource_info: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    hostname: Mapped[str] = mapped_column(String(300), default="")
+    output: Mapped[str] = mapped_column(Text, default="")
+    output_fields: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    """``new``, ``acknowledged`` or ``dismissed``."""
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class HostRow(Base):
+    """A registered Docker host: its agent token and the latest inventory and health it reported."""
+
+    __tablename__ = "hosts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    hostname: Mapped[str] = mapped_column(String(300), default="")
+    """The engine's host name (``docker info`` Name) from the latest snapshot."""
+    token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_tokens.id", ondelete="SET NULL"), nullable=True, index=True)
+    """The host-scoped ``agent`` token made at registration: only it may push this host's snapshots."""
+    health: Mapped[str] = mapped_column(String(20), default="Pending")
+    inventory: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    """The latest snapshot's inventory (engine facts, counts, containers with their image digests)."""
+    last_snapshot_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_seen: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class HostSnapshotRow(Base):
+    """One snapshot an agent pushed, with the audit the server ran on it (the host's history)."""
+
+    __tablename__ = "host_snapshots"
+    __table_args__ = (Index("ix_host_snapshots_host_received", "host_id", "received_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id", ondelete="CASCADE"))
+    collected_at: Mapped[str] = mapped_column(String(40), default="")
+    """When the agent collected it (its clock, as the snapshot says)."""
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    snapshot: Mapped[str] = mapped_column(Text)
+    """The HostSnapshot JSON as received (re-auditable with a newer benchmark)."""
+    benchmark: Mapped[str] = mapped_column(String(200), default="")
+    health: Mapped[str] = mapped_column(String(20))
+    failing: Mapped[int] = mapped_column(Integer, default=0)
+    """Failed scored controls (sub-assessments)."""
+    inventory: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    """Every check result: id, title, status, resource, evidence, remediation, level, automated, section."""

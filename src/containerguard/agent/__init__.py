@@ -1,0 +1,1 @@
+"""The host agent: collects Docker host snapshots, spools them on disk and pushes them to the server."""
