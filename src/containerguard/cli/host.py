@@ -14,9 +14,7 @@ from rich.console import Console
 
 from containerguard.errors import ConfigError, SourceError
 from containerguard.models.snapshot import HostSnapshot, SnapshotFormatError, snapshot_from_json, snapshot_to_json
-from containerguard.pipeline.audit import audit
 from containerguard.report.host_base import get_host_format
-from containerguard.sources.docker_host import collect_host
 
 
 def load_snapshot(path: Path) -> HostSnapshot:
@@ -60,6 +58,10 @@ def scan_host(
         raise ConfigError(f"--exit-code must be 0-255, got {exit_code}")
     if snapshot is not None and docker_host is not None:
         raise ConfigError("--snapshot and --docker-host exclude each other")
+    # The Docker SDK and the checks load only when a host is assessed: other commands start faster.
+    from containerguard.pipeline.audit import audit
+    from containerguard.sources.docker_host import collect_host
+
     facts = load_snapshot(snapshot) if snapshot is not None else collect_host(docker_host)
     if save is not None:
         save_snapshot(facts, save)

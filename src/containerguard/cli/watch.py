@@ -14,11 +14,6 @@ import typer
 from rich.console import Console
 
 from containerguard.errors import ConfigError
-from containerguard.pipeline.watch import LIVE_SOURCES, LiveDetector, ServerSink
-from containerguard.rules.fields.common import iso8601
-from containerguard.rules.model import Alert, parse_priority
-
-from .detect import _print_diagnostics, alert_json, load_rules
 
 EXIT_ERROR = 2
 
@@ -37,6 +32,12 @@ def watch(
 ) -> int:
     """Watch this host live: every exec (kernel process-events connector, needs root) or every Docker
     event goes through the rules; alerts print as they happen (or go to --server). Ctrl-C stops."""
+    # The rule engine and event sources load only when this command runs: other commands start faster.
+    from containerguard.pipeline.replay import _print_diagnostics, alert_json, load_rules
+    from containerguard.pipeline.watch import LIVE_SOURCES, LiveDetector, ServerSink
+    from containerguard.rules.fields.common import iso8601
+    from containerguard.rules.model import Alert, parse_priority
+
     if source not in LIVE_SOURCES:
         raise ConfigError(f"--source must be one of {', '.join(LIVE_SOURCES)}")
     if fmt not in ("text", "json"):
