@@ -9,8 +9,10 @@ import pytest
 
 # Tests import with --import-mode=importlib (test files in different folders may share a name), so
 # the helper modules that sit beside them (imagebuilder, layertar, matchfakes…) are put on sys.path here.
-for path in sorted(p for p in Path(__file__).parent.rglob("*") if p.is_dir() and p.name != "fixtures"
-                   and "fixtures" not in p.parts and "__pycache__" not in p.parts):
+_TESTS = Path(__file__).parent
+_HELPER_DIRS = [_TESTS, *(p for p in _TESTS.rglob("*")
+                          if p.is_dir() and "fixtures" not in p.parts and "__pycache__" not in p.parts)]
+for path in sorted(_HELPER_DIRS):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 

@@ -19,6 +19,8 @@ import pytest
 from images import BuiltImage, Docker, ImageFactory
 from registry_server import start_registry
 
+from needs import missing
+
 DEFAULT_DOCKER_HOST = "unix:///tmp/cg-docker/docker.sock"
 
 
@@ -31,9 +33,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CG_REQUIRE_INTEGRATION") == "1":
-        pytest.fail(f"integration environment missing: {reason}")
-    pytest.skip(f"integration environment missing: {reason} (run `make test`)")
+    missing(f"integration environment missing: {reason}")
 
 
 @pytest.fixture(scope="session")

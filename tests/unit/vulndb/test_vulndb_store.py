@@ -17,6 +17,7 @@ from containerguard.models.advisory import Advisory
 from containerguard.vulndb import build
 from containerguard.vulndb.build import FeedInput, import_feeds
 from containerguard.vulndb.store import SqliteVulnStore
+from needs import missing
 
 needs_feeds = pytest.mark.skipif(not FEEDS.is_dir(), reason="../shared/feeds is not present")
 
@@ -28,7 +29,7 @@ OSV_FOLDERS = {"pypi": ("pypi",), "go": ("go",), "npm": ("npm_ghsa", "npm_nswg")
 def shared_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, build.ImportReport]:
     """Every folder of ../shared/feeds imported into one database."""
     if not FEEDS.is_dir():
-        pytest.skip("../shared/feeds is not present")
+        missing("../shared/feeds is not present")
     db = tmp_path_factory.mktemp("shared") / "db" / "vulns.sqlite"
     inputs = [FeedInput(FEEDS / folder) for folder in OSV_FOLDERS]
     inputs.append(FeedInput(FEEDS / "_source" / "alpine-secdb"))
