@@ -93,3 +93,22 @@ def load_fixture(name: str) -> dict[str, Any]:
     """A JSON fixture of tests/fixtures/sbom/."""
     data: dict[str, Any] = json.loads((FIXTURES / name).read_text())
     return data
+
+
+TRIVY_SAMPLE_LAYER = "sha256:e6b24016b863e50316be358e06317dddff603d8c443f0ebd3e81efdc97514206"
+TRIVY_SAMPLE_PACKAGES = (
+    Package("deb", "bash", "5.2.15-2+b2", arch="amd64", source_name="bash", source_version="5.2.15-2+b2",
+            locations=(Location("", TRIVY_SAMPLE_LAYER),),
+            purl="pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-12.2"),
+    Package("deb", "libssl3", "3.0.11-1~deb12u2", arch="amd64", source_name="openssl",
+            source_version="3.0.11-1~deb12u2", locations=(Location("", TRIVY_SAMPLE_LAYER),),
+            purl="pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12.2"),
+    Package("npm", "core", "7.23.2", namespace="@babel", licenses=("MIT",),
+            locations=(Location("app/node_modules/@babel/core/package.json", TRIVY_SAMPLE_LAYER),),
+            purl="pkg:npm/%40babel/core@7.23.2"),
+    Package("pypi", "requests", "2.31.0", licenses=("Apache-2.0",),
+            locations=(Location("usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA",
+                                TRIVY_SAMPLE_LAYER),),
+            purl="pkg:pypi/requests@2.31.0"),
+)
+"""What Trivy 0.76's CycloneDX and SPDX documents of tests/fixtures/sbom/make_trivy_sample.py's image hold."""

@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
-from sbom_samples import ARTIFACT, DISTRO, L1, PACKAGES, SBOM, check_golden, load_fixture
+from sbom_samples import (
+    ARTIFACT,
+    DISTRO,
+    L1,
+    PACKAGES,
+    SBOM,
+    TRIVY_SAMPLE_LAYER,
+    TRIVY_SAMPLE_PACKAGES,
+    check_golden,
+    load_fixture,
+)
 
 from containerguard.errors import SbomError
 from containerguard.models.artifact import ImageMetadata
@@ -107,26 +117,13 @@ def test_licenses(licenses: tuple[str, ...], expected: list[dict[str, Any]]) -> 
 def test_read_real_trivy_image_sbom() -> None:
     """A document Trivy 0.76 wrote (see tests/fixtures/sbom/make_trivy_sample.py); CycloneDX 1.7."""
     sbom = FMT.read(load_fixture("trivy-image.cdx.json"))
-    layer = "sha256:e6b24016b863e50316be358e06317dddff603d8c443f0ebd3e81efdc97514206"
+    layer = TRIVY_SAMPLE_LAYER
     assert sbom.tool == "trivy"
     assert sbom.distro is not None and (sbom.distro.id, sbom.distro.version_id) == ("debian", "12.2")
     assert sbom.artifact.name == "image.tar"
     assert sbom.artifact.repo_tags == ("example.test/cg/sample:1.0",)
     assert [x.diff_id for x in sbom.artifact.layers] == [layer]
-    assert sbom.packages == (
-        Package("deb", "bash", "5.2.15-2+b2", arch="amd64", source_name="bash", source_version="5.2.15-2+b2",
-                locations=(Location("", layer),),
-                purl="pkg:deb/debian/bash@5.2.15-2%2Bb2?arch=amd64&distro=debian-12.2"),
-        Package("deb", "libssl3", "3.0.11-1~deb12u2", arch="amd64", source_name="openssl",
-                source_version="3.0.11-1~deb12u2", locations=(Location("", layer),),
-                purl="pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12.2"),
-        Package("npm", "core", "7.23.2", namespace="@babel", licenses=("MIT",),
-                locations=(Location("app/node_modules/@babel/core/package.json", layer),),
-                purl="pkg:npm/%40babel/core@7.23.2"),
-        Package("pypi", "requests", "2.31.0", licenses=("Apache-2.0",),
-                locations=(Location("usr/lib/python3/dist-packages/requests-2.31.0.dist-info/METADATA", layer),),
-                purl="pkg:pypi/requests@2.31.0"),
-    )
+    assert sbom.packages == TRIVY_SAMPLE_PACKAGES
     assert sbom.skipped == ()
 
 
