@@ -36,29 +36,58 @@ start() {
         echo "test-env: dockerd not installed (apt-get install -y docker.io)" >&2
         return 1
     fi
-    # A stale pid file from a killed daemon makes dockerd refuse to start.
-    if [[ -f "$PIDFILE" ]] && ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
-        rm -f "$PIDFILE"
+    local attempt
+    for attempt in 1 2 3; do
+        clear_leftovers
+        if launch; then
+            return 0
+        fi
+        echo "test-env: dockerd start attempt $attempt failed; last log lines:" >&2
+        grep -v 'level=info' "$LOG" | tail -5 >&2 || true
+    done
+    echo "test-env: dockerd would not start; see $LOG" >&2
+    return 1
+}
+
+# Kill what a killed daemon leaves behind under $DIR: an orphaned containerd keeps the lock on its
+# metadata database, so the next dockerd's containerd hangs and dockerd gives up ("timeout waiting
+# for containerd to start"). Only processes whose command line names $DIR are touched.
+clear_leftovers() {
+    local pids
+    pids="$(pgrep -f -- "(dockerd|containerd).*$DIR/" || true)"
+    if [[ -n "$pids" ]]; then
+        echo "test-env: stopping leftover daemons under $DIR: $(echo $pids)"
+        kill -TERM $pids 2>/dev/null || true
+        for _ in $(seq 1 10); do
+            pids="$(pgrep -f -- "(dockerd|containerd).*$DIR/" || true)"
+            [[ -z "$pids" ]] && break
+            sleep 1
+        done
+        [[ -n "$pids" ]] && kill -KILL $pids 2>/dev/null || true
     fi
+    rm -f "$PIDFILE" "$SOCK" "$DIR/exec/containerd/containerd.pid"
+}
+
+# Start one dockerd and wait until it answers; 0 when it does.
+launch() {
     # vfs + no iptables/bridge: the only configuration that works in this sandbox (see DESIGN.md).
     setsid dockerd --storage-driver=vfs --iptables=false --ip6tables=false --bridge=none \
         --host="unix://$SOCK" --data-root="$DIR/root" --exec-root="$DIR/exec" \
         --pidfile="$PIDFILE" >"$LOG" 2>&1 </dev/null &
     echo $! >"$OWNED"
-    for _ in $(seq 1 60); do
+    for _ in $(seq 1 90); do
         if answers; then
             echo "test-env: dockerd up on $SOCK (pid $(cat "$OWNED"))"
             return 0
         fi
         if ! kill -0 "$(cat "$OWNED")" 2>/dev/null; then
-            echo "test-env: dockerd exited; last log lines:" >&2
-            tail -20 "$LOG" >&2
             rm -f "$OWNED"
             return 1
         fi
         sleep 1
     done
-    echo "test-env: dockerd did not answer within 60s; see $LOG" >&2
+    kill -KILL "$(cat "$OWNED")" 2>/dev/null || true
+    rm -f "$OWNED"
     return 1
 }
 
@@ -78,6 +107,7 @@ stop() {
         done
         kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" || true
     fi
+    clear_leftovers
     echo "test-env: dockerd stopped"
 }
 
