@@ -55,6 +55,9 @@ def create_app(config: ServerConfig, ctx: JobContext | None = None, start_worker
 
     for module in route_modules():
         app.include_router(module.router)
+    from containerguard.web.app import mount
+
+    mount(app)
     return app
 
 

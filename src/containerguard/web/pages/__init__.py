@@ -1,0 +1,1 @@
+"""Dashboard pages: one module per tab, each with a ``router`` (found by :func:`web.app.mount`)."""
