@@ -24,6 +24,7 @@ NEEDS=(
     "pkg:php-composer-semver=php-composer-semver"
     "cmd:ruby=ruby"
     "cmd:java=default-jre-headless"
+    "cmd:chromium=chromium"
 )
 
 missing=()
