@@ -25,6 +25,8 @@ NEEDS=(
     "cmd:ruby=ruby"
     "cmd:java=default-jre-headless"
     "cmd:chromium=chromium"
+    "cmd:auditd=auditd"
+    "cmd:auditctl=auditd"
 )
 
 missing=()

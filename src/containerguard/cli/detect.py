@@ -14,7 +14,8 @@ from rich.console import Console
 from containerguard.errors import ConfigError
 
 EXIT_ERROR = 2
-SOURCES = ("k8s_audit", "process", "docker", "falco")
+SOURCES = ("k8s_audit", "process", "docker", "falco", "auditd")
+RULE_SOURCE = {"auditd": "process"}  # an audit log replays as process events
 
 
 def builtin_rule_files() -> list[Path]:
@@ -24,8 +25,8 @@ def builtin_rule_files() -> list[Path]:
 
 
 def detect(
-    events: Annotated[str, typer.Argument(help="events file: JSONL ('-' for stdin)")],
-    source: Annotated[str, typer.Option("--source", "-s", help="k8s_audit | process | docker | falco")],
+    events: Annotated[str, typer.Argument(help="events file: JSONL, or an audit.log for auditd ('-' for stdin)")],
+    source: Annotated[str, typer.Option("--source", "-s", help="k8s_audit | process | docker | falco | auditd")],
     rules: Annotated[list[Path] | None, typer.Option("--rules", "-r", help="rules file (repeatable, in order)")] = None,
     builtin: Annotated[bool, typer.Option("--builtin", help="load the built-in rule pack first")] = False,
     fmt: Annotated[str, typer.Option("-f", "--format", help="table | json (one Falco-style alert per line)")] = "table",
@@ -54,7 +55,7 @@ def detect(
             raise ConfigError("give rules files with --rules FILE or use --builtin")
         compiled = load_rules(rules or [], builtin)
         _print_diagnostics(compiled, verbose, err)
-        active = [r for r in compiled.rules if r.enabled and r.event_source == source]
+        active = [r for r in compiled.rules if r.enabled and r.event_source == RULE_SOURCE.get(source, source)]
         if not active:
             err.print(f"containerguard: error: no rule for the '{source}' source loaded", highlight=False)
             return EXIT_ERROR

@@ -27,6 +27,8 @@ def watch(
     token: Annotated[str, typer.Option("--token", envvar="CONTAINERGUARD_TOKEN", help="agent token")] = "",
     docker_host: Annotated[str, typer.Option("--docker-host", help="Docker Engine URL (default: DOCKER_HOST)")] = "",
     no_scan: Annotated[bool, typer.Option("--no-scan", help="do not evaluate processes already running")] = False,
+    audit_log: Annotated[str, typer.Option("--audit-log", help="process source: also read execs from this auditd "
+                                           "log (auto: /var/log/audit/audit.log when readable; off)")] = "auto",
     min_priority: Annotated[str, typer.Option("--min-priority", help="lowest priority to report")] = "debug",
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="print every load warning")] = False,
 ) -> int:
@@ -37,6 +39,7 @@ def watch(
     from containerguard.pipeline.watch import LIVE_SOURCES, LiveDetector, ServerSink
     from containerguard.rules.fields.common import iso8601
     from containerguard.rules.model import Alert, parse_priority
+    from containerguard.sources.events.auditd import resolve_audit_log
 
     if source not in LIVE_SOURCES:
         raise ConfigError(f"--source must be one of {', '.join(LIVE_SOURCES)}")
@@ -70,8 +73,9 @@ def watch(
 
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
+    audit_path = resolve_audit_log(audit_log) if source == "process" else None
     detector = LiveDetector(source, compiled, show, docker_host=docker_host or None, scan_existing=not no_scan,
-                            min_priority=floor)
+                            min_priority=floor, audit_log=audit_path)
     detector.start()
     err.print(f"watching {source} events ({detector.mode}); Ctrl-C stops", highlight=False)
     try:

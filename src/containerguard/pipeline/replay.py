@@ -14,7 +14,7 @@ from containerguard.rules.engine import Engine
 from containerguard.rules.fields.common import iso8601
 from containerguard.rules.loader import Loader
 from containerguard.rules.model import Alert, Event
-from containerguard.sources.events import docker_jsonl, falco_json, k8s_audit, process_jsonl
+from containerguard.sources.events import auditd, docker_jsonl, falco_json, k8s_audit, process_jsonl
 from containerguard.sources.events.base import ReadStats
 
 
@@ -51,7 +51,7 @@ def load_rules(rule_files: list[Path], builtin: bool) -> CompiledRules:
 
 def _events(source: str, stream: IO[bytes], name: str, stats: ReadStats) -> Iterator[Event]:
     readers = {"k8s_audit": k8s_audit.read_events, "process": process_jsonl.read_events,
-               "docker": docker_jsonl.read_events}
+               "docker": docker_jsonl.read_events, "auditd": auditd.read_events}
     return readers[source](stream, stats, name)
 
 

@@ -25,11 +25,13 @@ AlertSink = Callable[[Alert], None]
 class LiveDetector:
     """Runs one live source through compiled rules; ``start()``/``stop()``, or use as a context manager.
 
-    The engine is called from the source's delivery thread only, so it needs no lock.
+    The engine is called from the source's delivery thread only (the process source's two witnesses, connector
+    and audit log, deliver through one lock), so it needs no lock.
     """
 
     def __init__(self, source: str, compiled: CompiledRules, sink: AlertSink, *, docker_host: str | None = None,
-                 scan_existing: bool = True, rule_matching: str = "first", min_priority: str = "Debug") -> None:
+                 scan_existing: bool = True, rule_matching: str = "first", min_priority: str = "Debug",
+                 audit_log: str | None = None) -> None:
         if source not in LIVE_SOURCES:
             raise ConfigError(f"--source must be one of {', '.join(LIVE_SOURCES)}")
         self.source = source
@@ -37,6 +39,7 @@ class LiveDetector:
         self.sink = sink
         self.docker_host = docker_host
         self.scan_existing = scan_existing
+        self.audit_log = audit_log  # process source: also follow this audit log (None: the connector only)
         self._watcher: Any = None
 
     def _on_event(self, ev: Event) -> None:
@@ -49,10 +52,11 @@ class LiveDetector:
     def start(self) -> None:
         """Start the source (raises SourceError when it cannot be read)."""
         if self.source == "process":
-            from containerguard.sources.events.proc_connector import DockerContainers, ProcessWatcher
+            from containerguard.sources.events.proc_connector import DockerContainers
+            from containerguard.sources.events.process_live import LiveProcessSource
 
-            self._watcher = ProcessWatcher(self._on_event, DockerContainers(self.docker_host),
-                                           scan_existing=self.scan_existing)
+            self._watcher = LiveProcessSource(self._on_event, DockerContainers(self.docker_host),
+                                              audit_log=self.audit_log, scan_existing=self.scan_existing)
         else:
             from containerguard.sources.events.docker_stream import DockerWatcher
 
