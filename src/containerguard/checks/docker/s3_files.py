@@ -134,15 +134,15 @@ FILE_CONTROLS: tuple[tuple[str, str, str, str, str, int | tuple[str, str]], ...]
     ("3.19", "files-default-docker-owner", "default-docker",
      "Ensure that the /etc/default/docker file ownership is set to root:root",
      "chown root:root /etc/default/docker", ("root", "root")),
-    ("3.20", "files-sysconfig-docker-mode", "sysconfig-docker",
-     "Ensure that the /etc/sysconfig/docker file permissions are set to 644 or more restrictively",
-     "chmod 644 /etc/sysconfig/docker", 0o644),
-    ("3.21", "files-sysconfig-docker-owner", "sysconfig-docker",
-     "Ensure that the /etc/sysconfig/docker file ownership is set to root:root",
-     "chown root:root /etc/sysconfig/docker", ("root", "root")),
-    ("3.22", "files-default-docker-mode", "default-docker",
+    ("3.20", "files-default-docker-mode", "default-docker",
      "Ensure that the /etc/default/docker file permissions are set to 644 or more restrictively",
      "chmod 644 /etc/default/docker", 0o644),
+    ("3.21", "files-sysconfig-docker-mode", "sysconfig-docker",
+     "Ensure that the /etc/sysconfig/docker file permissions are set to 644 or more restrictively",
+     "chmod 644 /etc/sysconfig/docker", 0o644),
+    ("3.22", "files-sysconfig-docker-owner", "sysconfig-docker",
+     "Ensure that the /etc/sysconfig/docker file ownership is set to root:root",
+     "chown root:root /etc/sysconfig/docker", ("root", "root")),
     ("3.23", "files-containerd-sock-owner", "containerd.sock",
      "Ensure that the Containerd socket file ownership is set to root:root",
      "chown root:root /run/containerd/containerd.sock", ("root", "root")),
@@ -155,10 +155,15 @@ RATIONALE = ("Whoever can write the daemon's configuration, unit files, certific
              "reconfigure or take over the daemon, hence the host.")
 
 
+LEVEL_2 = frozenset({"3.17", "3.18", "3.19", "3.20", "3.21", "3.22"})
+"""Level 2 in v1.6.0: daemon.json, /etc/default/docker and /etc/sysconfig/docker; the others are Level 1."""
+
+
 def _build(cid: str, name: str, role: str, title: str, remediation: str, rule: int | tuple[str, str]) -> Check:
     fn = _owner_check(role, rule[0], (rule[1],)) if isinstance(rule, tuple) else _mode_check(role, rule)
     fn.__doc__ = title
-    made: Check = register("check")(control(name, cid, title, level=1, automated=True, scope="host",
+    level = 2 if cid in LEVEL_2 else 1
+    made: Check = register("check")(control(name, cid, title, level=level, automated=True, scope="host",
                                             remediation=remediation, rationale=RATIONALE)(fn))
     return made
 

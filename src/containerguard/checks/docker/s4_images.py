@@ -171,7 +171,7 @@ def verified_packages(s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("images-signed-artifacts", "4.12", "Ensure all signed artifacts are validated", level=2,
+@control("images-signed-artifacts", "4.12", "Ensure all signed artifacts are validated", level=1,
          automated=False, scope="host",
          remediation="Validate the signatures of every signed artifact you deploy (e.g. cosign verify).",
          rationale="A signature protects only when it is checked.")

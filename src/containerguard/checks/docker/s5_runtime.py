@@ -355,7 +355,7 @@ def exec_root(c: Container, s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("container-cgroup", "5.25", "Ensure that cgroup usage is confirmed", level=2, automated=True,
+@control("container-cgroup", "5.25", "Ensure that cgroup usage is confirmed", level=1, automated=True,
          scope="container", remediation="Do not set --cgroup-parent unless a reviewed cgroup layout requires it.",
          rationale="A custom parent cgroup changes which resource limits apply to the container.")
 def cgroup(c: Container, s: HostSnapshot) -> Outcome:
@@ -432,7 +432,7 @@ def pids_limit(c: Container, s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("container-docker0", "5.30", "Ensure that Docker's default bridge 'docker0' is not used", level=2,
+@control("container-docker0", "5.30", 'Ensure that Docker\'s default bridge "docker0" is not used', level=2,
          automated=False, scope="container",
          remediation="Attach containers to user-defined networks instead of the default bridge.",
          rationale="All containers on docker0 share one network without isolation between them.")
