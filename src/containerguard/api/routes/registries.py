@@ -6,9 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
-from containerguard.jobs.dispatch import CRAWL, Job
+from containerguard.jobs.context import JobContext
+from containerguard.jobs.dispatch import CRAWL, Dispatcher, Job
 from containerguard.store import registries as repo
+from containerguard.store.tables import RegistryRow
 
 from ..deps import Admin, Ctx, Db, Jobs, Reader
 from ..shapes import registry_doc
@@ -33,13 +36,21 @@ def webhook_url(ctx: Ctx, request: Request) -> str:
     return f"{base}{WEBHOOK_PATH}"
 
 
-@router.post("", status_code=201)
-def register(body: RegistryIn, request: Request, ctx: Ctx, db: Db, jobs: Jobs, _: Admin) -> dict[str, Any]:
-    """Register a registry; the answer holds the notification endpoint to configure in it (shown once)."""
+def register_registry(ctx: JobContext, db: Session, jobs: Dispatcher, body: RegistryIn) -> tuple[RegistryRow, str]:
+    """Register ``body`` (credentials encrypted, a webhook secret issued), commit, and queue the first
+    catalog crawl; returns the row and the secret in clear (shown once). The API and the dashboard
+    both register through here."""
     row, token = repo.add_registry(db, ctx.cipher, body.name, body.url, body.insecure, body.username or "",
                                    body.password or "")
     db.commit()
     jobs.submit(Job(CRAWL, str(row.id)))
+    return row, token
+
+
+@router.post("", status_code=201)
+def register(body: RegistryIn, request: Request, ctx: Ctx, db: Db, jobs: Jobs, _: Admin) -> dict[str, Any]:
+    """Register a registry; the answer holds the notification endpoint to configure in it (shown once)."""
+    row, token = register_registry(ctx, db, jobs, body)
     return {"id": row.id, "webhook": {"url": webhook_url(ctx, request), "authorization": f"Bearer {token}"},
             "registry": registry_doc(row)}
 
