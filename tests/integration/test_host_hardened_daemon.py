@@ -149,6 +149,9 @@ def test_the_passes_come_from_the_daemons_own_config_file(hardened: Hardened) ->
     # The file controls and the auditing control look at that same file.
     assert by["3.17"]["evidence"] == by["3.18"]["evidence"] == f"{config} is file root:root mode 0644"
     assert config in by["1.1.11"]["evidence"] and by["1.1.11"]["status"] != "NOT_APPLICABLE"
+    # The JSON carries the benchmark's flag and level: 1.1.11 is Automated (level 2), section 2 Manual.
+    assert (by["1.1.11"]["automated"], by["1.1.11"]["level"]) == (True, 2)
+    assert {by[cid]["automated"] for cid in FLIPS if cid.startswith("2.")} == {False}
 
 
 def test_world_writable_daemon_json_fails_exactly_3_18(hardened: Hardened) -> None:
@@ -164,6 +167,7 @@ def test_world_writable_daemon_json_fails_exactly_3_18(hardened: Hardened) -> No
     assert changed == {("3.18", None): ("PASS", "FAIL")}
     assert writable[("3.18", None)]["evidence"] == f"{config} is file root:root mode 0666 (allowed at most 0644)"
     assert writable[("3.17", None)]["status"] == "PASS"  # the owner is still root:root
+    assert writable[("3.18", None)]["automated"] is False  # Manual in v1.6.0, a decided FAIL all the same
 
 
 def test_icc_false_is_refused_without_iptables() -> None:

@@ -66,7 +66,7 @@ class Agent:
         """Flush the spool, logging what happened."""
         result = flush(self.spool, self.client)
         for sent in result.sent:
-            log.info("pushed assessment %s: %s, %s failed scored controls", sent.get("id"), sent.get("health"),
+            log.info("pushed assessment %s: %s, %s failed controls", sent.get("id"), sent.get("health"),
                      sent.get("failed_scored_controls"))
         if result.error:
             log.warning("%s; %d snapshot(s) kept in %s", result.error, result.remaining, self.spool.folder)

@@ -70,7 +70,7 @@ def agent(
                 return 1
             for sent in result.sent:
                 print(f"assessment {sent.get('id')}: {sent.get('health')} "
-                      f"({sent.get('failed_scored_controls')} failed scored controls)")
+                      f"({sent.get('failed_scored_controls')} failed controls)")
             return 0
         watcher = None if no_events else EventWatcher(worker, engine_url(docker_host))
         signal.signal(signal.SIGTERM, lambda *_: worker.stop())

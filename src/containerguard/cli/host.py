@@ -50,7 +50,7 @@ def scan_host(
     fmt: Annotated[str, typer.Option("-f", "--format", help="table | json | sarif")] = "table",
     output: Annotated[Path | None, typer.Option("-o", "--output", help="write to FILE instead of stdout")] = None,
     exit_code: Annotated[int, typer.Option(
-        "--exit-code", help="exit with this code when a scored (Automated) control fails")] = 0,
+        "--exit-code", help="exit with this code when any control fails")] = 0,
 ) -> int:
     """Assess a Docker host against the CIS Docker Benchmark v1.6.0."""
     report = get_host_format(fmt)

@@ -70,7 +70,7 @@ class HostInventory:
 
 @dataclass(frozen=True)
 class SubAssessment:
-    """One failed scored control on one resource, under the host recommendation."""
+    """One failed control on one resource, under the host recommendation."""
 
     id: str
     title: str
@@ -81,7 +81,7 @@ class SubAssessment:
 
 @dataclass(frozen=True)
 class HostRecommendation:
-    """The host-level assessment: Unhealthy when any scored (Automated) control fails."""
+    """The host-level assessment: Unhealthy when any control fails (Automated or Manual; see pipeline/audit.py)."""
 
     name: str
     status: str

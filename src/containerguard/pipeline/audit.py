@@ -3,6 +3,21 @@
 Orchestration only: the benchmark file says which controls exist and which checks evaluate them;
 checks judge; this module selects the containers section 5 assesses (running ones, as the benchmark
 says, or all with ``all_containers``), runs the checks and summarises.
+
+Automated/Manual is reported, not used to judge. Each result carries the benchmark's assessment
+status (``automated``) unchanged into every output and the API, but whether a result counts is our
+check's decision: a check that cannot decide returns WARN (what a person must look at) or INFO (facts
+for review), never FAIL, so a FAIL is a decided failure and the host is Unhealthy when any control
+fails, Automated or Manual, Level 1 or Level 2 (the level sets only severity: SARIF
+``security-severity``, the API sub-assessment's). CIS defines Manual as "a pass/fail result cannot be
+automatically achieved" by its own assessor, and 1.6.0 marks 96 of 117 controls Manual, among them
+ones the engine answers exactly (5.5 privileged, 5.10 host network, 5.32 docker socket mounted).
+kube-bench turns a failing test of a ``scored: false`` check into WARN, so there FAIL means "failed
+and Automated"; docker-bench-security, Docker's own implementation of this benchmark, scores the
+failures it detects whatever the label (``warn -s``, the Manual open-ports check included) and keeps
+the controls it cannot evaluate out of the score with ``note -c``/``info``, which is what our WARN
+and INFO do. We follow docker-bench-security: demoting decided failures of Manual controls would
+leave a host with a privileged container Healthy and show it as a SARIF warning.
 """
 
 from __future__ import annotations
@@ -110,11 +125,17 @@ def inventory(snapshot: HostSnapshot) -> HostInventory:
         containers_stopped=len(snapshot.containers) - running, containers=tuple(containers))
 
 
+def counts_against_health(result: CheckResult) -> bool:
+    """Whether ``result`` makes the host Unhealthy: a FAIL of any control, Automated or Manual, any level
+    (see the module docstring; WARN and INFO are what a check returns when it cannot decide)."""
+    return result.status == Status.FAIL
+
+
 def recommendation(results: tuple[CheckResult, ...]) -> HostRecommendation:
-    """Unhealthy when any scored (Automated) control fails: one sub-assessment per failed control and resource."""
+    """Unhealthy when any control fails: one sub-assessment per failed control and resource."""
     subs = tuple(SubAssessment(id=r.id, title=r.title, resource=r.resource, evidence=r.evidence,
                                remediation=r.remediation)
-                 for r in results if r.automated and r.status == Status.FAIL)
+                 for r in results if counts_against_health(r))
     return HostRecommendation(name=RECOMMENDATION, status="Unhealthy" if subs else "Healthy", sub_assessments=subs)
 
 

@@ -1,7 +1,10 @@
 """``scan host -f sarif``: SARIF 2.1.0, one rule per control, one result per FAIL or WARN.
 
 Host checks have no source file: each result carries a logical location naming the resource (the
-container, the image, or the host itself).
+container, the image, or the host itself). The result level follows our check's decision, not the
+benchmark's Automated/Manual flag (see :mod:`containerguard.pipeline.audit`): a FAIL is ``error``, a
+WARN (undecided) ``warning``. The flag is reported as the benchmark has it: in the rule's text, tags
+and ``automated`` property, and in each result's ``automated`` property.
 """
 
 from __future__ import annotations
@@ -61,9 +64,11 @@ def _rule(r: CheckResult) -> dict[str, Any]:
         "shortDescription": {"text": r.title},
         "fullDescription": {"text": f"CIS {r.id} {r.title} (Level {r.level}, {kind})"},
         "help": {"text": r.remediation, "markdown": f"**Remediation**: {r.remediation}"},
-        "defaultConfiguration": {"level": "error" if r.automated else "warning"},
+        # A control's failure is an error whatever its flag; every result states its own level anyway.
+        "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["security", "cis-docker", f"level-{r.level}", kind.lower()],
-                       "security-severity": SEVERITY.get(r.level, "4.0"), "precision": "high"},
+                       "security-severity": SEVERITY.get(r.level, "4.0"), "precision": "high",
+                       "automated": r.automated},
     }
 
 

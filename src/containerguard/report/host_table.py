@@ -57,5 +57,6 @@ class HostTable(HostFormat):
         counts = Counter(r.status for r in audit.results)
         summary = ", ".join(f"{s.value}: {counts.get(s, 0)}" for s in Status)
         rec = audit.recommendation
-        console.print(Text(f"Health: {rec.status} ({len(rec.sub_assessments)} failed scored checks)   {summary}",
+        failing = len(rec.sub_assessments)
+        console.print(Text(f"Health: {rec.status} ({failing} failed check{'' if failing == 1 else 's'})   {summary}",
                            style="bold red" if rec.status == "Unhealthy" else "bold green"))

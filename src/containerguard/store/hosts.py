@@ -135,8 +135,9 @@ def previous_snapshot(session: Session, host_id: int, before: int) -> HostSnapsh
 
 
 def failed(results: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The sub-assessments of an assessment: scored (Automated) controls that failed, per resource."""
-    return [r for r in results if r.get("status") == FAIL and r.get("automated")]
+    """The sub-assessments of an assessment: every failed control, Automated or Manual, per resource
+    (the rule of :func:`containerguard.pipeline.audit.counts_against_health`, on stored results)."""
+    return [r for r in results if r.get("status") == FAIL]
 
 
 def _key(result: dict[str, Any]) -> tuple[str, str]:

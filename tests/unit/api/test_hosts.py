@@ -50,6 +50,11 @@ def unlimited(doc: dict[str, Any]) -> None:
     doc["containers"][0]["HostConfig"]["Memory"] = 0
 
 
+def open_socket(doc: dict[str, Any]) -> None:
+    """docker.sock world-writable: 3.16, one of the 21 Automated controls of v1.6.0, host-level."""
+    doc["files"]["/var/run/docker.sock"]["mode"] = "0666"
+
+
 def digested(doc: dict[str, Any]) -> None:
     doc["images"][0]["inspect"]["RepoDigests"] = [f"registry.example.com/api@{DIGEST}"]
 
@@ -169,7 +174,8 @@ def test_ingest_audits_and_fills_the_inventory(api: Api) -> None:
     first = api.push(host, fixture())
     assert first["health"] == "Healthy" and first["failed_scored_controls"] == 0
     second = api.push(host, mutated(privileged, unlimited, second_container))
-    assert second["health"] == "Unhealthy" and second["id"] > first["id"]
+    # 5.5 and 5.11 are Manual in v1.6.0: decided failures all the same.
+    assert second["health"] == "Unhealthy" and second["id"] > first["id"] and second["failed_scored_controls"] == 2
 
     doc = fixture()
     [listed] = api.get("/api/v1/hosts")["items"]
@@ -221,14 +227,18 @@ def test_assessments_are_one_per_failed_control_and_container(api: Api) -> None:
     api.push(host, fixture())
     healthy = api.get(f"/api/v1/hosts/{host['id']}/assessments")
     assert healthy["status"]["code"] == "Healthy" and healthy["items"] == []
-    api.push(host, mutated(privileged, unlimited))
+    api.push(host, mutated(privileged, unlimited, open_socket))
     body = api.get(f"/api/v1/hosts/{host['id']}/assessments")
     assert body["recommendation"] == RECOMMENDATION and body["status"]["code"] == "Unhealthy"
     got = {(i["name"], i["resourceDetails"]["resource"]) for i in body["items"]}
-    assert got == {("5.5", "api"), ("5.11", "api")}
+    assert got == {("5.5", "api"), ("5.11", "api"), ("3.16", None)}
     item = next(i for i in body["items"] if i["name"] == "5.5")
     assert item["status"]["code"] == "Unhealthy" and item["status"]["description"]
-    assert item["remediation"] and item["additionalData"]["automated"] is True
+    # The benchmark's flag, as the benchmark prints it: Manual and Automated failures alike are listed.
+    assert item["remediation"] and item["additionalData"]["automated"] is False
+    assert {i["name"]: i["additionalData"]["automated"] for i in body["items"]} == {
+        "5.5": False, "5.11": False, "3.16": True}
+    assert body["assessment"]["failed_scored_controls"] == 3
     # An older assessment stays readable.
     first = api.get(f"/api/v1/hosts/{host['id']}/snapshots")["items"][-1]["id"]
     assert api.get(f"/api/v1/hosts/{host['id']}/assessments", snapshot=first)["items"] == []

@@ -11,6 +11,10 @@ from containerguard.pipeline.audit import load_benchmark, parse_benchmark
 EXPECTED_COUNTS = {"1": 20, "2": 18, "3": 24, "4": 12, "5": 32, "6": 2, "7": 9}
 """Controls per section in CIS Docker Benchmark v1.6.0."""
 
+AUTOMATED = {"1.1.3", "1.1.4", *(f"1.1.{n}" for n in range(6, 15)), *(f"3.{n}" for n in range(1, 7)),
+             "3.15", "3.16", "3.23", "3.24"}
+"""The 21 controls v1.6.0 marks "(Automated)"; every other control is "(Manual)"."""
+
 
 def test_every_control_of_sections_1_to_7() -> None:
     bench = load_benchmark()
@@ -34,6 +38,13 @@ def test_benchmark_file_agrees_with_check_metadata() -> None:
             assert meta.remediation and meta.rationale, name
             assert c.level in (1, 2)
     assert used == set(checks), "every registered check is part of the benchmark"
+
+
+def test_automated_flags_are_the_benchmarks() -> None:
+    bench = load_benchmark()
+    assert len(AUTOMATED) == 21
+    assert {c.id for c in bench.controls if c.automated} == AUTOMATED
+    assert len([c for c in bench.controls if not c.automated]) == len(bench.controls) - 21 == 96
 
 
 @pytest.mark.parametrize("cid", ["5.5", "2.14", "1.1.1", "3.15", "4.6", "7.5"])

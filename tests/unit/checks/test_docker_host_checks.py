@@ -1,4 +1,8 @@
-"""CIS Docker checks on hand-written snapshots: each bad setting is flagged by exactly the controls naming it."""
+"""CIS Docker checks on hand-written snapshots: each bad setting is flagged by exactly the controls naming it.
+
+A FAIL is a decided failure whatever the benchmark's Automated/Manual flag (pipeline/audit.py), so the
+hardened snapshot has no FAIL at all and each case's FAILs are exactly its controls.
+"""
 
 from __future__ import annotations
 
@@ -145,7 +149,7 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
     ("no authorization plugin", info(Plugins={"Authorization": None}), {"2.12"}),
     ("local logging", info(LoggingDriver="json-file"), {"2.13"}),
     ("userland proxy", daemon_json(**{"userland-proxy": None}), {"2.16"}),
-    ("experimental", info(ExperimentalBuild=True), set()),  # 2.18 is Manual: FAIL but not scored
+    ("experimental", info(ExperimentalBuild=True), {"2.18"}),
     ("docker root on /", set_path(("mounts",), [["/dev/sda1", "/", "ext4", "rw"]]), {"1.1.1"}),
     ("docker root bind-mounted from the root device",
      set_path(("mounts",), [["/dev/sda1", "/", "ext4", "rw"], ["/dev/sda1", "/var/lib/docker", "ext4", "rw"]]),
@@ -157,8 +161,7 @@ CASES: list[tuple[str, Mutation, set[str]]] = [
 @pytest.mark.parametrize(("mutation", "expected"), [(m, e) for _, m, e in CASES], ids=[n for n, _, _ in CASES])
 def test_each_bad_setting_fails_exactly_its_controls(mutation: Mutation, expected: set[str]) -> None:
     result = run(mutation)
-    failed_scored = {r.id for r in result.results if r.status == Status.FAIL and r.automated}
-    assert failed_scored == expected
+    assert statuses(result, Status.FAIL) == expected
     assert result.recommendation.status == ("Unhealthy" if expected else "Healthy")
     assert {s.id for s in result.recommendation.sub_assessments} == expected
 
@@ -170,10 +173,28 @@ def test_hardened_host_has_no_failure_nor_warning() -> None:
     assert result.recommendation.status == "Healthy"
 
 
-def test_manual_control_fail_does_not_make_the_host_unhealthy() -> None:
-    result = run(info(ExperimentalBuild=True))
-    assert statuses(result, Status.FAIL) == {"2.18"}
-    assert result.recommendation.status == "Healthy"
+@pytest.mark.parametrize(("mutation", "cid", "automated", "level"), [
+    (host_config(Privileged=True), "5.5", False, 1),
+    (info(ExperimentalBuild=True), "2.18", False, 1),
+    (both(info(SecurityOptions=["name=apparmor", "name=seccomp,profile=builtin"]),
+          daemon_json(**{"userns-remap": None})), "2.9", False, 2),
+    (file_attr("/var/run/docker.sock", mode="0666"), "3.16", True, 1),
+], ids=["manual level 1 per container", "manual level 1 daemon", "manual level 2", "automated"])
+def test_any_failure_makes_the_host_unhealthy(mutation: Mutation, cid: str, automated: bool, level: int) -> None:
+    """Manual or Automated, Level 1 or 2: a FAIL is a sub-assessment, with the benchmark's flag kept."""
+    result = run(mutation)
+    [r] = [r for r in result.results if r.status == Status.FAIL]
+    assert (r.id, r.automated, r.level) == (cid, automated, level)
+    assert result.recommendation.status == "Unhealthy"
+    assert [s.id for s in result.recommendation.sub_assessments] == [cid]
+
+
+def test_undecided_results_do_not_make_the_host_unhealthy() -> None:
+    """WARN (a person must look) and INFO (facts for review) are not failures, whatever the flag."""
+    result = run(set_path(("mounts",), {"skipped": "permission denied"}))
+    assert statuses(result, Status.WARN) == {"1.1.1"} and statuses(result, Status.FAIL) == set()
+    assert statuses(result, Status.INFO)
+    assert result.recommendation.status == "Healthy" and result.recommendation.sub_assessments == ()
 
 
 def test_per_container_results_name_the_container() -> None:

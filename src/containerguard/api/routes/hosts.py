@@ -174,7 +174,7 @@ def history(host_id: int, db: Db, _: Reader, limit: Annotated[int, Query(ge=1, l
 @router.get("/{host_id}/assessments")
 def assessments(host_id: int, db: Db, _: Reader, snapshot: int | None = None) -> dict[str, Any]:
     """The host recommendation of the latest assessment (or ``snapshot``) with one sub-assessment
-    per failed scored control and resource."""
+    per failed control and resource."""
     host = _host(db, host_id)
     row = _assessment(db, host_id, snapshot)
     subs = [subassessment_doc(r, host, row) for r in repo.failed(row.results or [])]

@@ -17,7 +17,7 @@ AUDIT_RATIONALE = ("Auditing Docker's files and binaries records who changed the
 
 @register("check")
 @control("host-docker-partition", "1.1.1", "Ensure a separate partition for containers has been created",
-         level=1, automated=True, scope="host",
+         level=1, automated=False, scope="host",
          remediation="Create a separate partition (or LVM volume) for the Docker root directory "
                      "(/var/lib/docker by default) and mount it there.",
          rationale="Docker's root directory grows with images and containers; on its own partition it "
@@ -46,7 +46,7 @@ def separate_partition(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("host-docker-group", "1.1.2", "Ensure only trusted users are allowed to control Docker daemon",
-         level=1, automated=True, scope="host",
+         level=1, automated=False, scope="host",
          remediation="Remove untrusted users from the docker group (gpasswd -d USER docker); members of the "
                      "group are root-equivalent on the host.",
          rationale="The docker group grants full control of the daemon, hence root on the host.")
@@ -113,9 +113,13 @@ AUDITED: tuple[tuple[str, str, str, str, str, int], ...] = (
      "for Docker files and directories - /usr/bin/runc", "/usr/bin/runc", 2),
 )
 
+MANUAL_AUDITED = frozenset({"1.1.5", "1.1.15", "1.1.16", "1.1.17", "1.1.18"})
+"""Audit controls v1.6.0 marks Manual (the others of 1.1.3-1.1.18 are Automated)."""
+
 AUDIT_CHECKS: list[Check] = [
     register("check")(control(
-        name, cid, f"Ensure auditing is configured {suffix}", level=level, automated=True, scope="host",
+        name, cid, f"Ensure auditing is configured {suffix}", level=level, automated=cid not in MANUAL_AUDITED,
+        scope="host",
         remediation=AUDIT_REMEDIATION.format(what=suffix.rsplit(" - ", 1)[-1], path=default),
         rationale=AUDIT_RATIONALE)(_audit_check(role, suffix, default)))
     for cid, name, role, suffix, default, level in AUDITED

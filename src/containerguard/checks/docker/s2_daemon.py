@@ -50,7 +50,7 @@ def rootless(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("daemon-icc", "2.2", "Ensure network traffic is restricted between containers on the default bridge",
-         level=1, automated=True, scope="daemon",
+         level=1, automated=False, scope="daemon",
          remediation='Set "icc": false in daemon.json (or dockerd --icc=false) and use user-defined networks '
                      "for containers that must talk.",
          rationale="By default every container on the default bridge can reach every other one.")
@@ -74,7 +74,7 @@ def icc(s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("daemon-log-level", "2.3", "Ensure the logging level is set to 'info'", level=1, automated=True,
+@control("daemon-log-level", "2.3", "Ensure the logging level is set to 'info'", level=1, automated=False,
          scope="daemon", remediation='Set "log-level": "info" in daemon.json or run dockerd --log-level=info.',
          rationale="info logs what audits need; debug logs too much, warn or error too little.")
 def log_level(s: HostSnapshot) -> Outcome:
@@ -93,7 +93,7 @@ def log_level(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("daemon-iptables", "2.4", "Ensure Docker is allowed to make changes to iptables", level=1,
-         automated=True, scope="daemon",
+         automated=False, scope="daemon",
          remediation="Do not run dockerd with --iptables=false (remove \"iptables\": false from daemon.json).",
          rationale="Docker keeps the firewall consistent with container networking only when it manages iptables.")
 def iptables(s: HostSnapshot) -> Outcome:
@@ -109,7 +109,7 @@ def iptables(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("daemon-insecure-registries", "2.5", "Ensure insecure registries are not used", level=1,
-         automated=True, scope="daemon",
+         automated=False, scope="daemon",
          remediation='Remove --insecure-registry flags and "insecure-registries" entries; give registries TLS.',
          rationale="An insecure registry is reached over plain HTTP or unverified TLS: images can be tampered with.")
 def insecure_registries(s: HostSnapshot) -> Outcome:
@@ -132,7 +132,7 @@ def insecure_registries(s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("daemon-no-aufs", "2.6", "Ensure aufs storage driver is not used", level=1, automated=True,
+@control("daemon-no-aufs", "2.6", "Ensure aufs storage driver is not used", level=1, automated=False,
          scope="daemon", remediation="Use overlay2 (or another supported driver) instead of aufs.",
          rationale="aufs is deprecated, unmaintained upstream and has caused kernel crashes.")
 def aufs(s: HostSnapshot) -> Outcome:
@@ -145,7 +145,7 @@ def aufs(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("daemon-tls", "2.7", "Ensure TLS authentication for Docker daemon is configured", level=1,
-         automated=True, scope="daemon",
+         automated=False, scope="daemon",
          remediation="When the daemon listens on TCP, run it with --tlsverify, --tlscacert, --tlscert and --tlskey.",
          rationale="Without TLS client verification anyone who reaches the TCP port controls the host.")
 def tls(s: HostSnapshot) -> Outcome:
@@ -187,7 +187,7 @@ def default_ulimit(s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("daemon-userns", "2.9", "Enable user namespace support", level=2, automated=True, scope="daemon",
+@control("daemon-userns", "2.9", "Enable user namespace support", level=2, automated=False, scope="daemon",
          remediation="Create /etc/subuid and /etc/subgid entries and run dockerd --userns-remap=default.",
          rationale="With user namespace remapping, root in a container is an unprivileged user on the host.")
 def userns(s: HostSnapshot) -> Outcome:
@@ -205,7 +205,7 @@ def userns(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("daemon-cgroup-parent", "2.10", "Ensure the default cgroup usage has been confirmed", level=2,
-         automated=True, scope="daemon",
+         automated=False, scope="daemon",
          remediation="Leave --cgroup-parent at its default unless a reviewed cgroup layout requires it.",
          rationale="A non-default parent cgroup changes which limits apply to every container.")
 def cgroup_parent(s: HostSnapshot) -> Outcome:
@@ -221,7 +221,7 @@ def cgroup_parent(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("daemon-base-device-size", "2.11", "Ensure base device size is not changed until needed", level=2,
-         automated=True, scope="daemon", remediation="Do not set --storage-opt dm.basesize unless needed.",
+         automated=False, scope="daemon", remediation="Do not set --storage-opt dm.basesize unless needed.",
          rationale="A larger base device lets containers consume more disk than planned.")
 def base_device_size(s: HostSnapshot) -> Outcome:
     """No ``dm.basesize`` storage option."""
@@ -237,7 +237,7 @@ def base_device_size(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("daemon-authz-plugin", "2.12", "Ensure that authorization for Docker client commands is enabled",
-         level=2, automated=True, scope="daemon",
+         level=2, automated=False, scope="daemon",
          remediation="Install an authorization plugin and run dockerd --authorization-plugin=PLUGIN.",
          rationale="Without an authorization plugin any client of the socket can run any command.")
 def authz_plugin(s: HostSnapshot) -> Outcome:
@@ -250,7 +250,7 @@ def authz_plugin(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("daemon-remote-logging", "2.13", "Ensure centralized and remote logging is configured", level=2,
-         automated=True, scope="daemon",
+         automated=False, scope="daemon",
          remediation="Use a remote logging driver, e.g. --log-driver=syslog --log-opt syslog-address=tcp://HOST.",
          rationale="Logs kept only on the host are lost with it and can be altered by an intruder.")
 def remote_logging(s: HostSnapshot) -> Outcome:
@@ -265,7 +265,7 @@ def remote_logging(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("daemon-no-new-privileges", "2.14", "Ensure containers are restricted from acquiring new privileges",
-         level=1, automated=True, scope="daemon",
+         level=1, automated=False, scope="daemon",
          remediation='Set "no-new-privileges": true in daemon.json or run dockerd --no-new-privileges.',
          rationale="no_new_privs stops setuid binaries from raising a container process's privileges.")
 def daemon_no_new_privileges(s: HostSnapshot) -> Outcome:
@@ -280,7 +280,7 @@ def daemon_no_new_privileges(s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("daemon-live-restore", "2.15", "Ensure live restore is enabled", level=1, automated=True,
+@control("daemon-live-restore", "2.15", "Ensure live restore is enabled", level=1, automated=False,
          scope="daemon", remediation='Set "live-restore": true in daemon.json or run dockerd --live-restore.',
          rationale="Live restore keeps containers running while the daemon restarts or is upgraded.")
 def live_restore(s: HostSnapshot) -> Outcome:
@@ -294,7 +294,7 @@ def live_restore(s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("daemon-userland-proxy", "2.16", "Ensure Userland Proxy is Disabled", level=1, automated=True,
+@control("daemon-userland-proxy", "2.16", "Ensure Userland Proxy is Disabled", level=1, automated=False,
          scope="daemon",
          remediation='Set "userland-proxy": false in daemon.json or run dockerd --userland-proxy=false.',
          rationale="The userland proxy is an extra process per published port; hairpin NAT does the same job.")

@@ -155,6 +155,8 @@ RATIONALE = ("Whoever can write the daemon's configuration, unit files, certific
              "reconfigure or take over the daemon, hence the host.")
 
 
+AUTOMATED = frozenset({"3.1", "3.2", "3.3", "3.4", "3.5", "3.6", "3.15", "3.16", "3.23", "3.24"})
+"""Automated in v1.6.0; the certificate, key, daemon.json and defaults-file controls are Manual."""
 LEVEL_2 = frozenset({"3.17", "3.18", "3.19", "3.20", "3.21", "3.22"})
 """Level 2 in v1.6.0: daemon.json, /etc/default/docker and /etc/sysconfig/docker; the others are Level 1."""
 
@@ -163,7 +165,7 @@ def _build(cid: str, name: str, role: str, title: str, remediation: str, rule: i
     fn = _owner_check(role, rule[0], (rule[1],)) if isinstance(rule, tuple) else _mode_check(role, rule)
     fn.__doc__ = title
     level = 2 if cid in LEVEL_2 else 1
-    made: Check = register("check")(control(name, cid, title, level=level, automated=True, scope="host",
+    made: Check = register("check")(control(name, cid, title, level=level, automated=cid in AUTOMATED, scope="host",
                                             remediation=remediation, rationale=RATIONALE)(fn))
     return made
 

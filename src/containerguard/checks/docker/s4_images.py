@@ -23,7 +23,7 @@ def _user(image: Image) -> str:
 
 @register("check")
 @control("image-user", "4.1", "Ensure that a user for the container has been created", level=1,
-         automated=True, scope="image",
+         automated=False, scope="image",
          remediation="Create a user in the Dockerfile (useradd) and switch to it with USER <name or uid>.",
          rationale="A container running as root is root in the container's user namespace: one breakout "
                    "away from root on the host.")
@@ -69,7 +69,7 @@ def scanned(s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("images-content-trust", "4.5", "Ensure Content trust for Docker is Enabled", level=2, automated=True,
+@control("images-content-trust", "4.5", "Ensure Content trust for Docker is Enabled", level=2, automated=False,
          scope="host", remediation="export DOCKER_CONTENT_TRUST=1 (e.g. in /etc/environment).",
          rationale="With content trust the docker client only pulls and runs signed images.")
 def content_trust(s: HostSnapshot) -> Outcome:
@@ -87,7 +87,7 @@ def content_trust(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("image-healthcheck", "4.6", "Ensure that HEALTHCHECK instructions have been added to container images",
-         level=1, automated=True, scope="image",
+         level=1, automated=False, scope="image",
          remediation="Add a HEALTHCHECK instruction to the Dockerfile and rebuild the image.",
          rationale="A health check lets the engine and orchestrators notice a container that stopped working.")
 def image_healthcheck(image: Image, s: HostSnapshot) -> Outcome:

@@ -25,7 +25,7 @@ def _security_options(s: HostSnapshot) -> str:
 
 
 @register("check")
-@control("swarm-mode-needed", "5.1", "Ensure swarm mode is not Enabled, if not needed", level=1, automated=True,
+@control("swarm-mode-needed", "5.1", "Ensure swarm mode is not Enabled, if not needed", level=1, automated=False,
          scope="swarm", remediation="If swarm mode is not needed: docker swarm leave.",
          rationale="Swarm mode opens management ports and runs extra services on the host.")
 def swarm_mode(s: HostSnapshot) -> Outcome:
@@ -42,7 +42,7 @@ def swarm_mode(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-apparmor", "5.2", "Ensure that, if applicable, an AppArmor Profile is enabled", level=1,
-         automated=True, scope="container",
+         automated=False, scope="container",
          remediation="Run containers with an AppArmor profile (the default docker-default, or --security-opt "
                      "apparmor=PROFILE); never apparmor=unconfined.",
          rationale="AppArmor confines what a container's processes may do on the host.")
@@ -58,7 +58,7 @@ def apparmor(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-selinux", "5.3", "Ensure that, if applicable, SELinux security options are set", level=2,
-         automated=True, scope="container",
+         automated=False, scope="container",
          remediation="Run dockerd --selinux-enabled and containers with --security-opt label=... as needed.",
          rationale="SELinux labels confine containers beyond discretionary permissions.")
 def selinux(c: Container, s: HostSnapshot) -> Outcome:
@@ -74,7 +74,7 @@ def selinux(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-capabilities", "5.4", "Ensure that Linux kernel capabilities are restricted within containers",
-         level=1, automated=True, scope="container",
+         level=1, automated=False, scope="container",
          remediation="Do not add capabilities beyond Docker's default set; drop those not needed (--cap-drop).",
          rationale="Extra capabilities such as SYS_ADMIN give a container powers close to root on the host.")
 def capabilities(c: Container, s: HostSnapshot) -> Outcome:
@@ -89,7 +89,7 @@ def capabilities(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-privileged", "5.5", "Ensure that privileged containers are not used", level=1,
-         automated=True, scope="container",
+         automated=False, scope="container",
          remediation="Do not run containers with --privileged; add only the capabilities and devices needed.",
          rationale="A privileged container has every capability and device: it is root on the host.")
 def privileged(c: Container, s: HostSnapshot) -> Outcome:
@@ -101,7 +101,7 @@ def privileged(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-sensitive-mounts", "5.6", "Ensure sensitive host system directories are not mounted on containers",
-         level=1, automated=True, scope="container",
+         level=1, automated=False, scope="container",
          remediation="Do not bind-mount /, /boot, /dev, /etc, /lib, /proc, /sys or /usr (or below) read-write.",
          rationale="Writing host system directories from a container changes the host.")
 def sensitive_mounts(c: Container, s: HostSnapshot) -> Outcome:
@@ -119,7 +119,7 @@ def sensitive_mounts(c: Container, s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("container-no-sshd", "5.7", "Ensure sshd is not run within containers", level=1, automated=True,
+@control("container-no-sshd", "5.7", "Ensure sshd is not run within containers", level=1, automated=False,
          scope="container", remediation="Remove sshd from the image; use docker exec to get a shell.",
          rationale="An SSH daemon in a container is another service to secure, patch and audit.")
 def no_sshd(c: Container, s: HostSnapshot) -> Outcome:
@@ -139,7 +139,7 @@ def no_sshd(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-privileged-ports", "5.8", "Ensure privileged ports are not mapped within containers", level=1,
-         automated=True, scope="container",
+         automated=False, scope="container",
          remediation="Publish container ports on host ports above 1024.",
          rationale="Ports below 1024 are reserved for privileged services on the host.")
 def privileged_ports(c: Container, s: HostSnapshot) -> Outcome:
@@ -177,14 +177,14 @@ def _namespace_check(field: str, what: str) -> Callable[[Container, HostSnapshot
 
 register("check")(control(
     "container-host-network", "5.10", "Ensure that the host's network namespace is not shared", level=1,
-    automated=True, scope="container", remediation="Do not run containers with --network host.",
+    automated=False, scope="container", remediation="Do not run containers with --network host.",
     rationale="With the host's network namespace a container can bind host ports and see host traffic.")(
     _namespace_check("NetworkMode", "network")))
 
 
 @register("check")
 @control("container-memory-limit", "5.11", "Ensure that the memory usage for containers is limited", level=1,
-         automated=True, scope="container", remediation="Run containers with --memory (and --memory-swap).",
+         automated=False, scope="container", remediation="Run containers with --memory (and --memory-swap).",
          rationale="Without a limit one container can exhaust the host's memory.")
 def memory_limit(c: Container, s: HostSnapshot) -> Outcome:
     """``HostConfig.Memory`` is set."""
@@ -196,7 +196,7 @@ def memory_limit(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-cpu-priority", "5.12", "Ensure that CPU priority is set appropriately on containers", level=1,
-         automated=True, scope="container", remediation="Run containers with --cpu-shares or --cpus.",
+         automated=False, scope="container", remediation="Run containers with --cpu-shares or --cpus.",
          rationale="Without CPU shares or quotas every container competes equally for the host's CPU.")
 def cpu_priority(c: Container, s: HostSnapshot) -> Outcome:
     """CPU shares, quota or NanoCpus are set."""
@@ -209,7 +209,7 @@ def cpu_priority(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-readonly-rootfs", "5.13", "Ensure that the container's root filesystem is mounted as read only",
-         level=1, automated=True, scope="container",
+         level=1, automated=False, scope="container",
          remediation="Run containers with --read-only and mount writable volumes or tmpfs where needed.",
          rationale="A read-only root filesystem stops an intruder from changing the container's binaries.")
 def readonly_rootfs(c: Container, s: HostSnapshot) -> Outcome:
@@ -222,7 +222,7 @@ def readonly_rootfs(c: Container, s: HostSnapshot) -> Outcome:
 @register("check")
 @control("container-bound-interface", "5.14",
          "Ensure that incoming container traffic is bound to a specific host interface",
-         level=1, automated=True, scope="container",
+         level=1, automated=False, scope="container",
          remediation="Publish ports on a specific address: -p 10.0.0.5:8080:80.",
          rationale="A port published on every interface is reachable from every network the host is on.")
 def bound_interface(c: Container, s: HostSnapshot) -> Outcome:
@@ -235,7 +235,7 @@ def bound_interface(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-restart-policy", "5.15", "Ensure that the 'on-failure' container restart policy is set to '5'",
-         level=1, automated=True, scope="container",
+         level=1, automated=False, scope="container",
          remediation="Use --restart on-failure:5 instead of always or unless-stopped.",
          rationale="Endless restarts hide failures and can be used to exhaust the host.")
 def restart_policy(c: Container, s: HostSnapshot) -> Outcome:
@@ -251,13 +251,13 @@ def restart_policy(c: Container, s: HostSnapshot) -> Outcome:
 
 register("check")(control(
     "container-host-pid", "5.16", "Ensure that the host's process namespace is not shared", level=1,
-    automated=True, scope="container", remediation="Do not run containers with --pid host.",
+    automated=False, scope="container", remediation="Do not run containers with --pid host.",
     rationale="With the host's PID namespace a container sees and can signal every host process.")(
     _namespace_check("PidMode", "process")))
 
 register("check")(control(
     "container-host-ipc", "5.17", "Ensure that the host's IPC namespace is not shared", level=1,
-    automated=True, scope="container", remediation="Do not run containers with --ipc host.",
+    automated=False, scope="container", remediation="Do not run containers with --ipc host.",
     rationale="With the host's IPC namespace a container can read and alter host shared memory.")(
     _namespace_check("IpcMode", "IPC")))
 
@@ -293,7 +293,7 @@ def ulimits(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-mount-propagation", "5.20", "Ensure mount propagation mode is not set to shared", level=1,
-         automated=True, scope="container", remediation="Do not mount volumes with shared or rshared propagation.",
+         automated=False, scope="container", remediation="Do not mount volumes with shared or rshared propagation.",
          rationale="Shared propagation lets mounts made in the container appear on the host, and the reverse.")
 def mount_propagation(c: Container, s: HostSnapshot) -> Outcome:
     """No mount has shared propagation."""
@@ -306,14 +306,15 @@ def mount_propagation(c: Container, s: HostSnapshot) -> Outcome:
 
 register("check")(control(
     "container-host-uts", "5.21", "Ensure that the host's UTS namespace is not shared", level=1,
-    automated=True, scope="container", remediation="Do not run containers with --uts host.",
+    automated=False, scope="container", remediation="Do not run containers with --uts host.",
     rationale="With the host's UTS namespace a container can change the host's hostname.")(
     _namespace_check("UTSMode", "UTS")))
 
 
 @register("check")
 @control("container-seccomp", "5.22", "Ensure the default seccomp profile is not Disabled", level=1,
-         automated=True, scope="container", remediation="Do not run containers with --security-opt seccomp=unconfined.",
+         automated=False, scope="container",
+         remediation="Do not run containers with --security-opt seccomp=unconfined.",
          rationale="seccomp filters the syscalls a container can make; unconfined opens all of them.")
 def seccomp(c: Container, s: HostSnapshot) -> Outcome:
     """``SecurityOpt`` does not disable seccomp."""
@@ -327,7 +328,7 @@ def seccomp(c: Container, s: HostSnapshot) -> Outcome:
 @register("check")
 @control("container-exec-privileged", "5.23",
          "Ensure that docker exec commands are not used with the privileged option",
-         level=2, automated=True, scope="container", remediation="Do not use docker exec --privileged.",
+         level=2, automated=False, scope="container", remediation="Do not use docker exec --privileged.",
          rationale="A privileged exec session has every capability, whatever the container was started with.")
 def exec_privileged(c: Container, s: HostSnapshot) -> Outcome:
     """No exec session the engine knows of ran privileged."""
@@ -355,7 +356,7 @@ def exec_root(c: Container, s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("container-cgroup", "5.25", "Ensure that cgroup usage is confirmed", level=1, automated=True,
+@control("container-cgroup", "5.25", "Ensure that cgroup usage is confirmed", level=1, automated=False,
          scope="container", remediation="Do not set --cgroup-parent unless a reviewed cgroup layout requires it.",
          rationale="A custom parent cgroup changes which resource limits apply to the container.")
 def cgroup(c: Container, s: HostSnapshot) -> Outcome:
@@ -368,7 +369,7 @@ def cgroup(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-no-new-privileges", "5.26",
-         "Ensure that the container is restricted from acquiring additional privileges", level=1, automated=True,
+         "Ensure that the container is restricted from acquiring additional privileges", level=1, automated=False,
          scope="container", remediation="Run containers with --security-opt no-new-privileges "
                                         "(or the daemon with --no-new-privileges).",
          rationale="no_new_privs stops setuid binaries from raising the container processes' privileges.")
@@ -388,7 +389,7 @@ def no_new_privileges(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-health", "5.27", "Ensure that container health is checked at runtime", level=1,
-         automated=True, scope="container",
+         automated=False, scope="container",
          remediation="Give the image a HEALTHCHECK or run the container with --health-cmd.",
          rationale="Without a health check a hung service looks healthy to the engine.")
 def health(c: Container, s: HostSnapshot) -> Outcome:
@@ -420,7 +421,7 @@ def latest_image(c: Container, s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("container-pids-limit", "5.29", "Ensure that the PIDs cgroup limit is used", level=1, automated=True,
+@control("container-pids-limit", "5.29", "Ensure that the PIDs cgroup limit is used", level=1, automated=False,
          scope="container", remediation="Run containers with --pids-limit.",
          rationale="A PIDs limit stops fork bombs from exhausting the host's process table.")
 def pids_limit(c: Container, s: HostSnapshot) -> Outcome:
@@ -446,7 +447,7 @@ def docker0(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-host-userns", "5.31", "Ensure that the host's user namespaces are not shared", level=1,
-         automated=True, scope="container", remediation="Do not run containers with --userns host.",
+         automated=False, scope="container", remediation="Do not run containers with --userns host.",
          rationale="Sharing the host's user namespace undoes user namespace remapping for the container.")
 def host_userns(c: Container, s: HostSnapshot) -> Outcome:
     """``HostConfig.UsernsMode`` is not host."""
@@ -458,7 +459,7 @@ def host_userns(c: Container, s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("container-docker-socket", "5.32", "Ensure that the Docker socket is not mounted inside any containers",
-         level=1, automated=True, scope="container",
+         level=1, automated=False, scope="container",
          remediation="Do not mount the Docker socket into containers.",
          rationale="Whoever can reach the Docker socket controls the daemon, hence the host.")
 def docker_socket(c: Container, s: HostSnapshot) -> Outcome:

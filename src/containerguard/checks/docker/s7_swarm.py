@@ -27,7 +27,7 @@ def _spec(s: HostSnapshot) -> Mapping[str, Any] | Outcome:
 
 @register("check")
 @control("swarm-managers", "7.1", "Ensure that the minimum number of manager nodes have been created in a swarm",
-         level=1, automated=True, scope="swarm",
+         level=1, automated=False, scope="swarm",
          remediation="Keep an odd number of managers, no more than needed (docker node demote NODE).",
          rationale="Managers hold the cluster state; extra ones widen the attack surface without adding quorum.")
 def managers(s: HostSnapshot) -> Outcome:
@@ -45,7 +45,7 @@ def managers(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("swarm-listen-interface", "7.2", "Ensure that swarm services are bound to a specific host interface",
-         level=1, automated=True, scope="swarm",
+         level=1, automated=False, scope="swarm",
          remediation="Initialise the swarm with --listen-addr on a specific interface.",
          rationale="The swarm management port on every interface is reachable from every network the host is on.")
 def listen_interface(s: HostSnapshot) -> Outcome:
@@ -58,7 +58,7 @@ def listen_interface(s: HostSnapshot) -> Outcome:
 
 @register("check")
 @control("swarm-encrypted-overlay", "7.3", "Ensure that all Docker swarm overlay networks are encrypted", level=1,
-         automated=True, scope="swarm", remediation="Create overlay networks with --opt encrypted.",
+         automated=False, scope="swarm", remediation="Create overlay networks with --opt encrypted.",
          rationale="Unencrypted overlay traffic between nodes can be read on the network.")
 def encrypted_overlay(s: HostSnapshot) -> Outcome:
     """Every overlay network has the ``encrypted`` option."""
@@ -82,7 +82,7 @@ def swarm_secrets(s: HostSnapshot) -> Outcome:
 
 
 @register("check")
-@control("swarm-autolock", "7.5", "Ensure that swarm manager is run in auto-lock mode", level=1, automated=True,
+@control("swarm-autolock", "7.5", "Ensure that swarm manager is run in auto-lock mode", level=1, automated=False,
          scope="swarm", remediation="docker swarm update --autolock=true",
          rationale="Auto-lock keeps the managers' Raft keys encrypted at rest until an operator unlocks them.")
 def autolock(s: HostSnapshot) -> Outcome:
