@@ -55,7 +55,7 @@ def wake() -> None:
     _wake.set()
 
 
-def _collect(config: dict[str, Any], context: str) -> K8sCollected:
+def _collect(config: dict[str, Any], context: str, versions: dict[str, str] | None = None) -> K8sCollected:
     # Imported here: the kubernetes client is slow to import and only needed once a cluster exists.
     import kubernetes
     from kubernetes.config.config_exception import ConfigException
@@ -68,7 +68,7 @@ def _collect(config: dict[str, Any], context: str) -> K8sCollected:
     except (ConfigException, OSError, ValueError, TypeError) as exc:
         raise SourceError(f"cannot use the stored Kubernetes credentials: {exc}") from exc
     try:
-        return collect_cluster(client=client)
+        return collect_cluster(client=client, versions=versions)
     finally:
         client.close()
 
@@ -131,8 +131,9 @@ def assess_cluster(ctx: JobContext, cluster_id: int) -> PostureDiff | None:
         except ConfigError as exc:
             record_failure(session, row, str(exc))
             return None
+    versions: dict[str, str] = {}
     try:
-        collected = _collect(creds.config_dict(), creds.context)
+        collected = _collect(creds.config_dict(), creds.context, versions)
     except SourceError as exc:
         log.warning("cluster %s: %s", creds.name, exc)
         with ctx.store.session() as session:
@@ -147,6 +148,9 @@ def assess_cluster(ctx: JobContext, cluster_id: int) -> PostureDiff | None:
         if row is None:  # deleted while we collected
             return None
         diff = record_assessment(session, row, result.results, workloads(collected), notes)
+    from .cluster_watch import record_baseline
+
+    record_baseline(cluster_id, collected, versions)  # the cluster's watches start from these lists
     log.info("cluster %s assessed: %d result(s), %d failing, %d new failure(s), %d fixed", creds.name,
              diff.results, diff.failing, len(diff.new_failures), len(diff.fixed))
     return diff

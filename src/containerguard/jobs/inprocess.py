@@ -19,6 +19,7 @@ from containerguard.store.registries import list_registries
 from containerguard.store.scans import claim_next, requeue_running
 from containerguard.store.state import VULNDB_ASSESSED, get_state, set_state
 
+from .cluster_watch import ClusterWatcher
 from .clusters import ClusterScheduler
 from .context import JobContext
 from .crawl import crawl_registry
@@ -69,6 +70,7 @@ class InProcessDispatcher(Dispatcher):
         self._spawn(self._maintain, "cg-maintenance")
         self._spawn(self._schedule, "cg-scheduler")
         self._spawn(ClusterScheduler(self.ctx, self._stopping).run, "cg-clusters")  # Kubernetes posture
+        self._spawn(ClusterWatcher(self.ctx, self._stopping).run, "cg-cluster-watch")  # ... and its changes
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask every thread to stop and wait for them (a running scan finishes its attempt)."""

@@ -64,7 +64,7 @@ def test_json_shape() -> None:
     assert doc["schema"] == "containerguard/k8s/v1" and doc["standard"] == "cis-k8s"
     controls = {c["control"]: c for c in doc["controls"]}
     assert controls["5.2.2"]["fail"] == 2 and "Pod/privileged-init" in controls["5.2.2"]["failing"]
-    assert [c["control"] for c in doc["controls"]][:3] == ["5.1.1", "5.1.2", "5.1.3"]
+    assert [c["control"] for c in doc["controls"] if c["control"].startswith("5.")][:3] == ["5.1.1", "5.1.2", "5.1.3"]
     assert doc["summary"]["fail"] == sum(r["status"] == "fail" for r in doc["results"])
 
 
