@@ -87,7 +87,10 @@ class ImageRow(Base):
     """One image (one platform manifest) in one repository of one registry."""
 
     __tablename__ = "images"
-    __table_args__ = (UniqueConstraint("registry_host", "repository", "digest", name="uq_image"),)
+    __table_args__ = (UniqueConstraint("registry_host", "repository", "digest", name="uq_image"),
+                      # The image list sorts by last scan: without it SQLite walks every row (each
+                      # holding its SBOM before ``last_scan``) to find the newest.
+                      Index("ix_images_last_scan", "last_scan", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     registry_id: Mapped[int | None] = mapped_column(
         ForeignKey("registries.id", ondelete="SET NULL"), nullable=True, index=True)
@@ -354,3 +357,30 @@ class HostSnapshotRow(Base):
     inventory: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     results: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     """Every check result: id, title, status, resource, evidence, remediation, level, automated, section."""
+
+
+class DailyStatsRow(Base):
+    """The estate's posture on one UTC day, for the dashboard's 30-day trends: today's row is rewritten
+    while the day lasts; missing past days are reconstructed once from finding, snapshot and alert history."""
+
+    __tablename__ = "daily_stats"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    """``YYYY-MM-DD`` (UTC)."""
+    healthy: Mapped[int] = mapped_column(Integer, default=0)
+    """Resources with a Healthy verdict: images, Docker hosts and workloads."""
+    unhealthy: Mapped[int] = mapped_column(Integer, default=0)
+    images_unhealthy: Mapped[int] = mapped_column(Integer, default=0)
+    hosts_unhealthy: Mapped[int] = mapped_column(Integer, default=0)
+    workloads_unhealthy: Mapped[int] = mapped_column(Integer, default=0)
+    critical: Mapped[int] = mapped_column(Integer, default=0)
+    """Open findings per severity at the end of the day (or when the row was written, for today)."""
+    high: Mapped[int] = mapped_column(Integer, default=0)
+    medium: Mapped[int] = mapped_column(Integer, default=0)
+    low: Mapped[int] = mapped_column(Integer, default=0)
+    negligible: Mapped[int] = mapped_column(Integer, default=0)
+    unknown: Mapped[int] = mapped_column(Integer, default=0)
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+    """Alerts first seen that day."""
+    source: Mapped[str] = mapped_column(String(20), default="live")
+    """``live`` (recorded while the day lasted) or ``history`` (reconstructed afterwards)."""
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
