@@ -24,6 +24,7 @@ from .agent import agent
 from .db import db_app
 from .detect import detect
 from .progress import RichInventoryProgress, wants_progress
+from .query import query
 from .server import server
 from .token import token_app
 from .watch import watch
@@ -35,6 +36,7 @@ app.add_typer(scan_app, name="scan")
 scan_app.command("k8s")(k8s.scan_k8s)
 scan_app.command("host")(host.scan_host)
 app.command("detect")(detect)
+app.command("query")(query)
 app.command("watch")(watch)
 app.add_typer(db_app, name="db")
 app.add_typer(token_app, name="token")
