@@ -57,6 +57,7 @@ run: install  ## demo scan (no Docker needed), then start the server on http://1
 	@echo
 	@echo "== starting the security center on http://127.0.0.1:$(RUN_PORT) (Ctrl-C stops it)."
 	@echo "   The first start prints an admin token once (later: $(BIN)/containerguard token create --role admin)."
+	@echo "   Dashboard: open http://127.0.0.1:$(RUN_PORT)/ and sign in with that token."
 	@echo "   With TOKEN set to it, try:"
 	@echo "   curl -s http://127.0.0.1:$(RUN_PORT)/api/v1/health"
 	@echo "   curl -s -X POST -H \"Authorization: Bearer \$$TOKEN\" -H 'Content-Type: application/json' \\"
@@ -66,6 +67,7 @@ run: install  ## demo scan (no Docker needed), then start the server on http://1
 	@echo "   curl -s -X POST -H \"Authorization: Bearer \$$TOKEN\" -H 'Content-Type: application/json' \\"
 	@echo "        -d '{\"name\": \"local\", \"url\": \"http://127.0.0.1:5000\", \"insecure\": true}' \\"
 	@echo "        http://127.0.0.1:$(RUN_PORT)/api/v1/registries   # answers the webhook url + Authorization for the registry"
+	@echo "   $(BIN)/containerguard query 'securityresources | summarize count() by tostring(properties.status.severity)'"
 	@echo "   API reference: http://127.0.0.1:$(RUN_PORT)/docs   Harbor scanner endpoint: http://127.0.0.1:$(RUN_PORT)"
 	@echo
 	exec $(BIN)/containerguard server --host 127.0.0.1 --port $(RUN_PORT)

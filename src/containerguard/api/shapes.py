@@ -60,7 +60,8 @@ def image_detail(image: ImageRow) -> dict[str, Any]:
                   "sbom": f"/api/v1/images/{image.digest}/sbom?repository={image.repository}&format=cyclonedx"}}
 
 
-def _remediation(row: FindingRow) -> str:
+def remediation_text(row: FindingRow) -> str:
+    """What to do about one finding: the upgrade to its fixed version, or why there is none."""
     if row.fixed_version:
         return f"Upgrade {row.package_name} from {row.installed_version} to {row.fixed_version} or later."
     if row.fix_state == "will-not-fix":
@@ -87,7 +88,7 @@ def subassessment(row: FindingRow, image: ImageRow) -> dict[str, Any]:
                    "cause": "" if row.state == "open" else "Fixed",
                    "description": "The vulnerability is present in the image" if row.state == "open"
                    else "The vulnerability is no longer found in the image"},
-        "remediation": _remediation(row),
+        "remediation": remediation_text(row),
         "impact": f"{display_severity(row.severity)} severity vulnerability in {row.category or 'a'} package "
                   f"{row.package_name} {row.installed_version}",
         "category": row.category,

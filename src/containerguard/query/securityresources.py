@@ -117,7 +117,8 @@ def _image_assessment(d: Dialect) -> BranchSql:
                      name=d.text(RECOMMENDATION_ID), properties=props)
 
 
-def _remediation(d: Dialect) -> ColumnElement[Any]:
+def remediation_text(d: Dialect) -> ColumnElement[Any]:
+    """The SQL twin of :func:`containerguard.api.shapes.remediation_text` (same sentences, per row)."""
     f = findings.c
     return case(
         (f.fixed_version != d.text(""), d.concat(d.text("Upgrade "), f.package_name, d.text(" from "),
@@ -167,7 +168,7 @@ def _finding_subassessment(d: Dialect) -> BranchSql:
                    cause=text(case((is_open, d.text("")), else_=d.text("Fixed"))),
                    description=text(case((is_open, d.text("The vulnerability is present in the image")),
                                          else_=d.text("The vulnerability is no longer found in the image")))),
-        remediation=text(_remediation(d)),
+        remediation=text(remediation_text(d)),
         impact=text(d.concat(severity, d.text(" severity vulnerability in "),
                              case((f.category != d.text(""), f.category), else_=d.text("a")), d.text(" package "),
                              f.package_name, d.text(" "), f.installed_version)),

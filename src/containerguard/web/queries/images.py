@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
-from containerguard.api.shapes import _remediation
+from containerguard.api.shapes import remediation_text
 from containerguard.errors import ConfigError
 from containerguard.models.advisory import SEVERITY_LEVELS
 from containerguard.store.images import HEALTH_STATES
@@ -411,7 +411,7 @@ def list_vulnerabilities(session: Session, image_id: int, flt: VulnFilter, curso
 
 def remediation(r: Any) -> str:
     """The API's remediation sentence for a finding row's package, versions and fix state."""
-    return _remediation(FindingRow(package_name=r.package_name, installed_version=r.installed_version,
+    return remediation_text(FindingRow(package_name=r.package_name, installed_version=r.installed_version,
                                    fixed_version=r.fixed_version, fix_state=r.fix_state))
 
 
@@ -429,7 +429,7 @@ def vulnerability(session: Session, image_id: int, finding_id: int) -> VulnDetai
     references = [Reference(str(ref), str(ref).lower().startswith(("https://", "http://")))
                   for ref in row.references or []]
     evidence = [e for e in row.evidence or [] if isinstance(e, dict)]
-    return VulnDetail(row, image, _remediation(row), references, locations, str(package.get("purl", "")), evidence)
+    return VulnDetail(row, image, remediation_text(row), references, locations, str(package.get("purl", "")), evidence)
 
 
 def unhealthy_first(session: Session, cursor: str = "", limit: int = 50) -> tuple[list[ImageLine], str]:
