@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,9 @@ FEEDS = ROOT.parent / "shared" / "feeds"
 EVENTS = ROOT / "tests" / "fixtures" / "rules" / "events"
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(os.environ.get("CG_ARTIFACTS", ROOT / "test-artifacts")) / "dashboard"
+AXE_VERSION = "4.14.1"
+"""axe-core, the accessibility engine of Lighthouse and Playwright's own docs, from the npm registry."""
+FIXTURE_CACHE = Path(os.environ.get("CG_FIXTURE_CACHE") or Path.home() / ".cache" / "containerguard-fixtures")
 ALPINE_OS = b'NAME="Alpine Linux"\nID=alpine\nVERSION_ID=3.11.6\nPRETTY_NAME="Alpine Linux v3.11"\n'
 APK_DB = (b"C:Q1abc=\nP:musl\nV:1.1.24-r2\nA:x86_64\no:musl\n\n"
           b"C:Q1def=\nP:libssl1.1\nV:1.1.1d-r0\nA:x86_64\no:openssl\n\n")
@@ -56,6 +61,22 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture(scope="module")
+def axe() -> Path:
+    """axe.min.js, installed once with npm into the fixture cache."""
+    target = FIXTURE_CACHE / f"axe-core-{AXE_VERSION}"
+    script = target / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            missing("npm is needed to fetch axe-core (apt-get install -y npm)")
+        result = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--prefix", str(target),
+                                 f"axe-core@{AXE_VERSION}"], capture_output=True, text=True, timeout=300, check=False)
+        if result.returncode != 0 or not script.exists():
+            missing(f"npm could not install axe-core: {result.stderr.strip()[-300:]}")
+    return script
+
+
 def shot(page: Page, name: str) -> None:
     """Save a full-page screenshot as a test artifact."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -71,7 +92,7 @@ def image_layout(root: Path) -> tuple[Path, str]:
     return root, image.manifest_digest
 
 
-def test_dashboard_in_a_browser(tmp_path: Path, browser: Browser) -> None:
+def test_dashboard_in_a_browser(tmp_path: Path, browser: Browser, axe: Path) -> None:
     env = server_env(tmp_path / "home", "")
     cli(env, "db", "import", "-q", str(FEEDS / "alpine"))
     admin = cli(env, "token", "create", "--role", "admin").strip()
@@ -85,6 +106,7 @@ def test_dashboard_in_a_browser(tmp_path: Path, browser: Browser) -> None:
     try:
         _walk(page, server, agent, tmp_path, errors)
         _phone(browser, server, admin)
+        _accessibility(browser, server, admin, axe)
     except BaseException:
         print(server.log.read_text()[-4000:])
         shot(page, "failure")
@@ -204,3 +226,43 @@ def _phone(browser: Browser, server: ServerProcess, admin: str) -> None:
             shot(page, name)
     finally:
         context.close()
+
+
+AXE_PAGES = ("/login", "/", "/containers", "/recommendations", "/images", "/images/1", "/images/1/packages",
+             "/alerts", "/alerts/1", "/registries", "/tokens")
+
+
+def _accessibility(browser: Browser, server: ServerProcess, admin: str, axe: Path) -> None:
+    """axe-core's WCAG 2 A/AA rules on every tab (with data in it): no serious or critical violation.
+    The context bypasses the pages' CSP only so that the axe script can be injected."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    found: dict[str, list[str]] = {}
+    try:
+        for path in AXE_PAGES:
+            if path != "/login" and "cg_session" not in {c["name"] for c in context.cookies()}:
+                page.goto(f"{server.url}/login")
+                page.get_by_label("API token").fill(admin)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_url(f"{server.url}/")
+            answer = page.goto(f"{server.url}{path}")
+            assert answer is not None and answer.status == 200, (path, answer and answer.status)
+            page.add_script_tag(path=str(axe))
+            result = page.evaluate(AXE_RUN)
+            if result:
+                found[path] = result
+        # The check can fail: an image without alt text and an unlabelled input are caught.
+        page.evaluate("""() => { const m = document.querySelector("main");
+            m.insertAdjacentHTML("beforeend", '<img src="/static/none.png"><input type="text">'); }""")
+        caught = " ".join(page.evaluate(AXE_RUN))
+        assert "image-alt" in caught and "label" in caught, caught
+    finally:
+        context.close()
+    assert not found, found
+
+
+AXE_RUN = """async () => {
+    const r = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa"]}});
+    return r.violations.filter(v => v.impact === "serious" || v.impact === "critical")
+        .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "));
+}"""
