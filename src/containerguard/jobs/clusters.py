@@ -15,6 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from containerguard.checks.k8s.allowlists import config_from_env
 from containerguard.checks.k8s.base import Inventory
 from containerguard.errors import ConfigError, SourceError
 from containerguard.models.k8s import K8sCollected, K8sObject
@@ -141,7 +142,7 @@ def assess_cluster(ctx: JobContext, cluster_id: int) -> PostureDiff | None:
             if row is not None:
                 record_failure(session, row, str(exc))
         return None
-    result = audit(collected)
+    result = audit(collected, config_from_env())
     notes = [f"{s.reason}" for s in result.skipped] + list(result.notes)
     with ctx.store.session() as session:
         row = get_cluster(session, cluster_id)

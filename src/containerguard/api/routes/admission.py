@@ -27,7 +27,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from containerguard.checks.k8s.base import POD_SPEC_KINDS, K8sCheckConfig
+from containerguard.checks.k8s.allowlists import config_from_env
+from containerguard.checks.k8s.base import POD_SPEC_KINDS
 from containerguard.errors import ConfigError
 from containerguard.models.k8s import FAIL, K8sCollected, K8sObject
 from containerguard.pipeline.k8s_audit import STANDARDS, audit, k8s_checks
@@ -103,7 +104,7 @@ def review_object(request: Mapping[str, Any]) -> K8sObject | None:
 
 def verdict(obj: K8sObject, standard: str) -> list[str]:
     """The failures of ``obj`` under ``standard`` (``check id: message``), exactly as ``scan k8s``."""
-    result = audit(K8sCollected((obj,)), K8sCheckConfig(), standard, checks=_checks())
+    result = audit(K8sCollected((obj,)), config_from_env(), standard, checks=_checks())
     return [f"{r.check_id} {r.title}: {r.message}" for r in result.results if r.status == FAIL]
 
 
