@@ -29,9 +29,9 @@ FIXTURES = ROOT / "tests" / "fixtures" / "rules"
 TARGET = 50_000
 
 
-def audit_log(count: int) -> list[bytes]:
-    """``count`` audit lines: every fixture event, then background reads, in a 1:9 mix."""
-    fixture = (FIXTURES / "events" / "audit.jsonl").read_bytes().splitlines()
+def background_reads() -> list[bytes]:
+    """The audit lines that dominate a real API server's log: get/list/watch (and status writes) by
+    controllers, kubelets and monitoring, none of which should raise an alert."""
     reads: list[bytes] = []
     for i, (user, verb, resource) in enumerate([
         ("system:serviceaccount:kube-system:replicaset-controller", "list", "replicasets"),
@@ -52,6 +52,13 @@ def audit_log(count: int) -> list[bytes]:
             "stageTimestamp": "2024-05-01T10:00:00.002000Z",
             "annotations": {"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": ""},
         }, separators=(",", ":")).encode())
+    return reads
+
+
+def audit_log(count: int) -> list[bytes]:
+    """``count`` audit lines: every fixture event, then background reads, in a 1:9 mix."""
+    fixture = (FIXTURES / "events" / "audit.jsonl").read_bytes().splitlines()
+    reads = background_reads()
     mix = fixture + reads * max(1, (9 * len(fixture)) // len(reads))
     return (mix * (count // len(mix) + 1))[:count]
 
@@ -109,8 +116,9 @@ def main() -> int:
     results = measure(count)
     for name, rate in results.items():
         print(f"{name:<30} {rate:>12,.0f} events/s")
-    ok = results["parse_falco_k8s_rules"] >= TARGET
-    print(f"target {TARGET:,} events/s with Falco's k8s audit rules: {'met' if ok else 'NOT met'}")
+    for name, key in (("Falco's k8s audit rules", "parse_falco_k8s_rules"),
+                      ("the built-in pack", "parse_builtin_pack")):
+        print(f"target {TARGET:,} events/s with {name}: {'met' if results[key] >= TARGET else 'NOT met'}")
     return 0
 
 

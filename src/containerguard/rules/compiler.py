@@ -164,6 +164,10 @@ class _Compiler:
             tree = self._expand(tree, [])
             tree = self._with_exceptions(tree, rule.exceptions, what)
             self._check_fields(tree, source)
+            folded = _fold(tree, source)
+            if folded is not tree:
+                _Closures(source).node(tree)  # what folding drops must still compile: its errors are reported
+            tree = folded
             predicate = _Closures(source).node(tree)
         except _Unavailable as exc:
             if exc.unknown:
@@ -312,6 +316,60 @@ def _fields(node: Node) -> Iterator[Field]:
             yield base_field(node.rhs.operand)
 
 
+def _fold(node: Node, source: FieldSource) -> Node:
+    """Fold the comparisons a field's definition decides (Falco's ``k8s_audit_always_true`` is
+    ``jevt.rawtime exists``, ``k8s_audit_never_true`` is ``jevt.rawtime=0``) and the and/or/not around them,
+    so a rule guarded by "never true" is never a candidate and "always true" costs nothing. Returns
+    ``node`` itself when nothing folds."""
+    if isinstance(node, Compare):
+        decided = _decided(node, source)
+        return node if decided is None else Const(decided)
+    if isinstance(node, Not):
+        inner = _fold(node.operand, source)
+        if isinstance(inner, Const):
+            return Const(not inner.value)
+        return node if inner is node.operand else Not(inner, node.pos)
+    if isinstance(node, And | Or):
+        absorbing = isinstance(node, Or)  # true decides an or, false decides an and
+        items: list[Node] = []
+        changed = False
+        for operand in node.operands:
+            sub = _fold(operand, source)
+            if isinstance(sub, Const):
+                if sub.value is absorbing:
+                    return Const(absorbing)
+                changed = True  # the neutral constant drops out
+                continue
+            changed = changed or sub is not operand
+            items.append(sub)
+        if not changed:
+            return node
+        if not items:
+            return Const(not absorbing)
+        return items[0] if len(items) == 1 else type(node)(tuple(items))
+    return node
+
+
+def _decided(node: Compare, source: FieldSource) -> bool | None:
+    """The constant outcome of a comparison, when the field's definition decides it."""
+    lhs = node.lhs
+    if not isinstance(lhs, Field) or lhs.arg is not None:
+        return None
+    fd = source.fields.get(lhs.name)
+    if fd is None:
+        return None
+    if node.op == "exists":
+        return True if fd.always else None
+    if fd.nonzero and node.op in ("=", "==", "!=") and isinstance(node.rhs, Literal):
+        text = node.rhs.text.strip()
+        if _is_int(text) and int(text) == 0:
+            # a missing value fails every comparison, `!=` included: "always" is needed for `!= 0` to hold
+            if node.op != "!=":
+                return False
+            return True if fd.always else None
+    return None
+
+
 def _possible(node: Node, name: str) -> frozenset[str] | None:
     """Values ``name`` must take for ``node`` to hold (None: unconstrained); conservative."""
     if isinstance(node, Compare):
@@ -401,6 +459,10 @@ class _Closures:
         if isinstance(node, Or):
             return _any([self.node(n) for n in node.operands])
         if isinstance(node, Not):
+            if isinstance(node.operand, Compare):
+                fused = self.negated(node.operand)
+                if fused is not None:
+                    return fused
             inner = self.node(node.operand)
             return lambda ev: not inner(ev)
         if isinstance(node, Const):
@@ -484,6 +546,28 @@ class _Closures:
                 return lambda ev: bool(v := get(ev)) and all(x != c for x in v)  # type: ignore[union-attr]
             return lambda ev: (v := get(ev)) is not None and v != c
         return _over(lhs, _test(op, c), any_=True)
+
+    def negated(self, node: Compare) -> Pred | None:
+        """``not`` fused into the hottest comparisons of a scalar field (Falco's ``not ka.user.name in (...)``):
+        one closure instead of two. None for other shapes. A missing value (None) fails the comparison, so
+        its negation holds, as with the unfused ``not``."""
+        if node.op not in ("in", "=", "==", "startswith") or isinstance(node.rhs, FieldValue) or node.rhs is None:
+            return None
+        lhs = self.operand(node.lhs)
+        if lhs.is_list:
+            return None
+        get = lhs.get
+        if isinstance(node.rhs, ValueList):
+            if node.op != "in":
+                return None
+            values = frozenset(self.constant(item, lhs.type) for item in node.rhs.items)
+            return lambda ev: get(ev) not in values  # constants are never None
+        c = self.constant(node.rhs, lhs.type)
+        if node.op == "startswith":
+            return lambda ev: (v := get(ev)) is None or not v.startswith(c)  # type: ignore[union-attr]
+        if node.op in ("=", "=="):
+            return lambda ev: get(ev) != c
+        return None
 
     def compare_fields(self, lhs: _Operand, op: str, rhs: _Operand) -> Pred:
         get_l, get_r = lhs.get, rhs.get

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compiler import CompiledRule, CompiledRules
+from .compiler import CompiledRule, CompiledRules, Pred
 from .fields import FieldSource, Getter, sources
 from .fields.common import clock
 from .model import Alert, Event, priority_rank
@@ -41,7 +41,8 @@ class _Bucket:
         self.source = source
         self.rules = rules
         self.getters: tuple[Getter, ...] = tuple(source.fields[f].getter(None) for f in source.index_fields)
-        self.table: dict[Any, tuple[CompiledRule, ...]] = {}
+        # key -> (condition, rule) pairs: the engine's inner loop reads the condition without an attribute lookup
+        self.table: dict[Any, tuple[tuple[Pred, CompiledRule], ...]] = {}
 
     def key(self, ev: Event) -> Any:
         getters = self.getters
@@ -51,12 +52,12 @@ class _Bucket:
             return getters[0](ev), getters[1](ev)
         return tuple(g(ev) for g in getters)
 
-    def candidates(self, key: Any) -> tuple[CompiledRule, ...]:
+    def candidates(self, key: Any) -> tuple[tuple[Pred, CompiledRule], ...]:
         found = self.table.get(key)
         if found is not None:
             return found
         values = key if len(self.getters) != 1 else (key,)
-        found = tuple(r for r in self.rules
+        found = tuple((r.condition, r) for r in self.rules
                       if all(allowed is None or v in allowed for allowed, v in zip(r.index, values, strict=True)))
         if len(self.table) < _MAX_BUCKETS:
             self.table[key] = found
@@ -93,18 +94,22 @@ class Engine:
         bucket = self._buckets.get(ev.source)
         if bucket is None:
             return []
+        key = bucket.key(ev)
+        found = bucket.table.get(key)
+        if found is None:
+            found = bucket.candidates(key)
         out: list[Alert] = []
-        for rule in bucket.candidates(bucket.key(ev)):
+        for condition, rule in found:
             try:
-                hit = rule.condition(ev)
+                if not condition(ev):
+                    continue
             except (TypeError, ValueError, AttributeError, KeyError, IndexError):
                 # hostile event data (a number where a string belongs…) fails this rule only
                 self.stats.eval_errors += 1
                 continue
-            if hit:
-                out.append(self._alert(rule, bucket.source, ev))
-                if self.first:
-                    break
+            out.append(self._alert(rule, bucket.source, ev))
+            if self.first:
+                break
         return out
 
     def run(self, events: Iterable[Event]) -> Iterator[Alert]:

@@ -43,6 +43,9 @@ class FieldDef:
     arg: Arg = Arg.NONE
     index_arg: bool = False  # the argument, when given, must be an integer
     any_match: bool = False  # like proc.aname: a comparison holds if it holds for any of the values
+    # Facts the compiler folds into constants (Falco's always_true/never_true macros test a field like this):
+    always: bool = False  # every event of the source fills it: `exists` always holds
+    nonzero: bool = False  # an integer never 0: `= 0` never holds, `!= 0` always does
 
     def getter(self, arg: str | None) -> Getter:
         """The extractor for this field with its argument bound."""
@@ -79,11 +82,21 @@ def simple(name: str, type_: str, desc: str, fn: Getter, *, is_list: bool = Fals
     return FieldDef(name, type_, desc, lambda _arg: fn, is_list=is_list)
 
 
+_COMPACT = json.JSONEncoder(separators=(",", ":"))  # one encoder: json.dumps with options builds one per call
+
+
 def json_str(value: Any) -> str:
     """A JSON value as the k8saudit plugin renders it: strings as is, anything else as compact JSON."""
     if isinstance(value, str):
         return value
-    return json.dumps(value, separators=(",", ":"))
+    cls = value.__class__
+    if cls is int:  # the common scalars (response codes, uids, flags) without the encoder's setup
+        return str(value)
+    if cls is bool:
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    return _COMPACT.encode(value)
 
 
 def sources() -> dict[str, FieldSource]:

@@ -49,9 +49,9 @@ def _scalar(*keys: str) -> Getter:
         (k,) = keys
 
         def one(ev: Event) -> Value:
-            v = ev.data.get(k, _NA)
+            v: Value = ev.data.get(k, _NA)
             if v.__class__ is str:
-                return str(v)
+                return v
             return None if v is _NA else json_str(v)
 
         return one
@@ -62,10 +62,10 @@ def _scalar(*keys: str) -> Getter:
             v = ev.data.get(k1)
             if v.__class__ is not dict:
                 return None
-            v = v.get(k2, _NA)
-            if v.__class__ is str:
-                return str(v)
-            return None if v is _NA else json_str(v)
+            s: Value = v.get(k2, _NA)
+            if s.__class__ is str:
+                return s
+            return None if s is _NA else json_str(s)
 
         return two
 
@@ -274,9 +274,9 @@ def _pointer(arg: str | None) -> Getter:
         (key,) = parts
 
         def top(ev: Event) -> Value:  # the hot case: kevt reads /stage on every event
-            v = ev.data.get(key)
+            v: Value = ev.data.get(key)
             if v.__class__ is str:
-                return str(v)
+                return v
             return None if v is None and key not in ev.data else json_str(v)
 
         return top
@@ -397,7 +397,9 @@ def _fields() -> dict[str, FieldDef]:
         defs += [
             FieldDef(f"{prefix}.value", "string", "A value extracted by JSON pointer", _pointer, arg=Arg.REQUIRED),
             simple(f"{prefix}.obj", "string", "The whole event as JSON", lambda ev: json_str(ev.data)),
-            simple(f"{prefix}.rawtime", "uint64", "Event time, epoch ns", event_time_ns),
+            # never missing nor 0: an event without a usable timestamp is stamped when read (see event_time_ns)
+            FieldDef(f"{prefix}.rawtime", "uint64", "Event time, epoch ns", lambda _arg: event_time_ns,
+                     always=True, nonzero=True),
             simple(f"{prefix}.time", "string", "Event time", lambda ev: iso8601(event_time_ns(ev))),
             simple(f"{prefix}.time.iso8601", "string", "Event time, ISO 8601",
                    lambda ev: iso8601(event_time_ns(ev))),
