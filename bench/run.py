@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import alert_latency as alert_bench
+import dashboard as dashboard_bench
 import host as host_bench
 import k8s as k8s_bench
 import rules as rules_bench
@@ -129,6 +130,7 @@ def measure(repo: str, tmp: Path) -> int:
     ok = posture_and_rules_section() and ok
     ok = alert_bench.alert_section(tmp) and ok
     ok = host_bench.host_section() and ok
+    ok = dashboard_bench.dashboard_section() and ok
     return 0 if ok else 1
 
 
