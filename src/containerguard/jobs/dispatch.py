@@ -8,6 +8,7 @@ from dataclasses import dataclass
 SCAN = "scan"
 REASSESS = "reassess"
 CRAWL = "crawl"
+STATS = "stats"
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,10 @@ from .cluster_watch import ClusterWatcher
 from .clusters import ClusterScheduler
 from .context import JobContext
 from .crawl import crawl_registry
-from .dispatch import CRAWL, REASSESS, SCAN, Dispatcher, Job
+from .dispatch import CRAWL, REASSESS, SCAN, STATS, Dispatcher, Job
 from .reassess import ReassessReport, reassess_all, vulndb_fingerprint
+from .stats import INTERVAL as STATS_INTERVAL
+from .stats import record_daily_stats
 from .tasks import run_scan
 
 log = logging.getLogger("containerguard.jobs")
@@ -53,7 +55,7 @@ class InProcessDispatcher(Dispatcher):
         if job.kind == SCAN:
             with self._wake:
                 self._wake.notify_all()
-        elif job.kind in (REASSESS, CRAWL):
+        elif job.kind in (REASSESS, CRAWL, STATS):
             self._maintenance.put(job)
         else:
             raise ValueError(f"unknown job kind {job.kind!r}")
@@ -112,12 +114,15 @@ class InProcessDispatcher(Dispatcher):
                     self.reassess()
                 elif job.kind == CRAWL:
                     self._crawl(job.target)
+                elif job.kind == STATS:
+                    record_daily_stats(self.ctx)
             except Exception:
                 log.exception("%s job failed", job.kind)
 
     def _schedule(self) -> None:
         config = self.ctx.config
         next_crawl = time.monotonic() + config.crawl_interval if config.crawl_interval > 0 else float("inf")
+        next_stats = time.monotonic() + 5.0  # soon after start, then every STATS_INTERVAL
         while not self._stopping.wait(max(0.2, min(config.db_poll, 5.0))):
             fingerprint = vulndb_fingerprint(config.settings)
             if fingerprint and fingerprint != self._last_fingerprint:
@@ -126,6 +131,9 @@ class InProcessDispatcher(Dispatcher):
             if time.monotonic() >= next_crawl:
                 next_crawl = time.monotonic() + config.crawl_interval
                 self.submit(Job(CRAWL))
+            if time.monotonic() >= next_stats:
+                next_stats = time.monotonic() + STATS_INTERVAL
+                self.submit(Job(STATS))
 
     # -- jobs -------------------------------------------------------------------------------------
 
