@@ -1,6 +1,7 @@
 """Dashboard and query part of ``make bench``: pages and a KQL summarize at scale, each next to its floor.
 
-A store (embedded SQLite; ``CG_BENCH_DASHBOARD_DB`` names a PostgreSQL URL instead) is filled with a
+A store (embedded SQLite; ``CG_BENCH_DASHBOARD_PG=postgresql+psycopg://USER@HOST:PORT`` makes a throwaway
+PostgreSQL database on that server instead) is filled with a
 synthetic estate — 10,000 images and 1,000,000 findings, hosts, workloads and alerts — by bulk
 INSERTs (tests/unit/web/seed.py), then, in one process, side by side:
 
@@ -30,7 +31,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +44,7 @@ for helper in (ROOT / "tests" / "unit" / "web",):
 
 from fastapi.testclient import TestClient  # noqa: E402
 from seed import seed_estate  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, text  # noqa: E402
 
 from containerguard.api.app import create_app  # noqa: E402
 from containerguard.config import Settings  # noqa: E402
@@ -87,12 +90,29 @@ def _raw(engine: Engine, statements: list[str]) -> Callable[[], None]:
     return run
 
 
+@contextmanager
+def _database(server: str, home: Path) -> Iterator[str]:
+    """A fresh database URL: a throwaway PostgreSQL database on ``server``, else SQLite under ``home``."""
+    if not server:
+        yield f"sqlite:///{home / 'cg.db'}"
+        return
+    name = f"cgbench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{server.rstrip('/')}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server.rstrip('/')}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def measure(images: int = 10_000, findings: int = 1_000_000, rounds: int = ROUNDS,
-            database: str = "") -> dict[str, Any]:
+            pg_server: str = "") -> dict[str, Any]:
     """Seconds (medians) for each page/query and its floor, the ratios, and the one-time costs."""
-    with tempfile.TemporaryDirectory(prefix="cg-bench-dash-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="cg-bench-dash-") as tmp, _database(pg_server, Path(tmp)) as url:
         home = Path(tmp)
-        url = database or f"sqlite:///{home / 'cg.db'}"
         store = Store(url)
         migrate(store.engine)
         start = time.perf_counter()
@@ -134,9 +154,9 @@ def measure(images: int = 10_000, findings: int = 1_000_000, rounds: int = ROUND
 def dashboard_section(images: int = 10_000, findings: int = 1_000_000) -> bool:
     """Print the section; True when every ratio meets its target."""
     print(f"\ndashboard and query ({images:,} images, {findings:,} findings)", flush=True)
-    database = os.environ.get("CG_BENCH_DASHBOARD_DB", "")
-    r = measure(images, findings, database=database)
-    small = measure(max(images // 100, 1), max(findings // 100, 1), database=database)
+    server = os.environ.get("CG_BENCH_DASHBOARD_PG", "")
+    r = measure(images, findings, pg_server=server)
+    small = measure(max(images // 100, 1), max(findings // 100, 1), pg_server=server)
     sec = r["seconds"]
     for name in ("overview", "images"):
         r["ratios"][f"{name}_scale"] = sec[name] / small["seconds"][name]
