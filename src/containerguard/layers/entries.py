@@ -37,8 +37,10 @@ def normalise(raw: str, layer: str = "") -> str:
     p = p.lstrip("/")
     if not p or p == ".":
         return ""
-    if _escapes(p):
+    if ".." in p and _escapes(p):
         raise LayerError(f"hostile layer {layer or '?'}: entry {raw!r} escapes the image root")
+    if "//" not in p and "/." not in p and p[0] != "." and p[-1] != "/":
+        return p  # already normal: no empty, "." or ".." parts (the usual case, spared normpath)
     norm = posixpath.normpath(p)
     return "" if norm == "." else norm
 

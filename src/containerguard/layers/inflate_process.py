@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import select
 import subprocess
 import sys
 import threading
@@ -18,10 +19,13 @@ from containerguard.layers import inflate_worker as worker
 _F_SETPIPE_SZ = 1031
 _PIPE_BYTES = 1024 * 1024
 _CHUNK = 1024 * 1024
+_INFLATE_WORKER = "containerguard.layers.inflate_worker"
+_POLL_SECONDS = 0.2
 
 
 class InflateProcess:
-    """A read-only stream of decompressed bytes produced by a child process.
+    """A read-only stream of decompressed bytes produced by a child process (or, with another
+    ``worker`` module such as ``walk_worker``, whatever that child writes).
 
     Either a feeder thread copies ``compressed`` (whose reads may verify a digest or fetch over the
     network) into the child's stdin, or, given a ``locator``, the child fetches and verifies the
@@ -32,10 +36,10 @@ class InflateProcess:
     parallel = True
 
     def __init__(self, compressed: BinaryIO | None, layer: str, locator: dict[str, object] | None = None,
-                 on_bytes: Callable[[int], None] | None = None) -> None:
+                 on_bytes: Callable[[int], None] | None = None, worker: str = _INFLATE_WORKER) -> None:
         self._layer = layer
         self._on_bytes = on_bytes
-        args = [sys.executable, "-m", "containerguard.layers.inflate_worker"] + (["--fetch"] if locator else [])
+        args = [sys.executable, "-m", worker] + (["--fetch"] if locator and worker == _INFLATE_WORKER else [])
         self._proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                       stderr=subprocess.PIPE, bufsize=0)
         assert self._proc.stdin is not None and self._proc.stdout is not None
@@ -101,6 +105,23 @@ class InflateProcess:
         self._finish()
         return b""
 
+    def read_all(self, cancel: threading.Event | None = None) -> bytes:
+        """Everything the child writes, after checking for its errors; stops the child early (with
+        :class:`LayerError`) once ``cancel`` is set."""
+        parts: list[bytes] = []
+        while True:
+            if cancel is not None:
+                ready, _, _ = select.select([self._stdout_fd], [], [], _POLL_SECONDS)
+                if cancel.is_set():
+                    self.close()
+                    raise LayerError(f"layer {self._layer}: scan cancelled")
+                if not ready:
+                    continue
+            chunk = self.read(_CHUNK)
+            if not chunk:
+                return b"".join(parts)
+            parts.append(chunk)
+
     def _finish(self) -> None:
         if self._feeder is not None:
             self._feeder.join()
@@ -116,6 +137,8 @@ class InflateProcess:
             raise SourceError(f"layer {self._layer}: {message}")
         if code == worker.EXIT_LIMIT:
             raise LayerError(f"layer {self._layer} {message}")
+        if code == worker.EXIT_LAYER:
+            raise LayerError(message)
         if code != 0:
             raise LayerError(f"layer {self._layer} is truncated or corrupt: {message}")
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from typing import BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import zstandard
 from isal import isal_zlib
@@ -28,8 +28,16 @@ EXIT_CORRUPT = 3
 EXIT_DIGEST = 4
 EXIT_SOURCE = 5
 EXIT_LIMIT = 6
+EXIT_LAYER = 7
+"""The layer walk in the child (``walk_worker``) refused the layer; stderr holds the message."""
 _RATIO_FLOOR = 64 * 1024 * 1024
 _PROGRESS_EVERY = 4 * 1024 * 1024
+
+
+class Readable(Protocol):
+    """Anything with ``read(n)``."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class SourceFailed(Exception):
@@ -137,70 +145,118 @@ class BlobReader:
             raise DigestFailed(f"layer digest mismatch: expected {self.digest}, got {got}")
 
 
-class LimitedWriter:
-    """Counts decompressed bytes and enforces the layer limits (bytes and ratio) on them."""
+class CorruptFailed(Exception):
+    """The compressed data is corrupt or truncated."""
 
-    def __init__(self, out: BinaryIO, reader: BlobReader, max_bytes: int, max_ratio: int) -> None:
-        self.out, self.reader, self.max_bytes, self.max_ratio = out, reader, max_bytes, max_ratio
+
+class InflatingReader:
+    """The decompressed bytes of a blob (gzip, multi-member gzip, zstd or uncompressed), read in
+    pieces of at most :data:`MAX_OUT` bytes, with the layer limits enforced as it goes.
+
+    ``max_bytes`` caps the decompressed size and ``max_ratio`` the decompressed/compressed ratio
+    (past 64 MiB); 0 disables either. Corrupt data raises :class:`CorruptFailed`.
+    """
+
+    def __init__(self, blob: Readable, max_bytes: int = 0, max_ratio: int = 0) -> None:
+        self._blob = blob
+        self.max_bytes, self.max_ratio = max_bytes, max_ratio
+        self.compressed = 0
         self.count = 0
+        self._data = self._read_blob()
+        self._inflater = isal_zlib.decompressobj(31)
+        self._fed = False
+        self._zstd: Any = None
+        if self._data[:2] == GZIP_MAGIC:
+            self._next = self._gunzip
+        elif self._data[:4] == ZSTD_MAGIC:
+            self._zstd = zstandard.ZstdDecompressor().stream_reader(
+                _CompressedSide(self), read_size=CHUNK, read_across_frames=True)  # type: ignore[arg-type]
+            self._next = self._unzstd
+        else:
+            self._next = self._plain
 
-    def write(self, data: bytes) -> int:
-        """Write ``data`` if the limits allow it."""
-        self.count += len(data)
+    def _read_blob(self) -> bytes:
+        data = self._blob.read(CHUNK)
+        self.compressed += len(data)
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        """The next piece of decompressed data (``size`` is a hint only); b"" at the end."""
+        try:
+            out = self._next()
+        except (isal_zlib.error, zstandard.ZstdError, EOFError) as exc:  # type: ignore[misc]
+            raise CorruptFailed(str(exc)) from exc
+        self.count += len(out)
         if self.max_bytes and self.count > self.max_bytes:
             raise LimitFailed(f"over the size limit ({self.max_bytes} bytes uncompressed): refusing it")
         if self.max_ratio and self.count > _RATIO_FLOOR:
-            ratio = self.count / max(self.reader.count, 1)
+            ratio = self.count / max(self.compressed, 1)
             if ratio > self.max_ratio:
                 raise LimitFailed(f"looks like a decompression bomb (ratio {ratio:.0f}:1 over {self.max_ratio}:1)")
-        return self.out.write(data)
+        return out
 
-    def flush(self) -> None:
-        """Flush the output."""
-        self.out.flush()
+    def _plain(self) -> bytes:
+        return self.take_compressed()
 
+    def take_compressed(self) -> bytes:
+        """The next compressed chunk: the one read to sniff the format, then the blob's."""
+        if self._data:
+            out, self._data = self._data, b""
+            return out
+        return self._read_blob()
 
-def _gunzip(first: bytes, fin: BinaryIO, fout: BinaryIO) -> None:
-    inflater = isal_zlib.decompressobj(31)
-    fed = False
-    pending = first
-    while True:
-        if not pending:
-            pending = fin.read(CHUNK)
-            if not pending:
-                break
-        data, pending = pending, b""
-        while data:
-            fed = True
-            out = inflater.decompress(data, MAX_OUT)
-            if out:
-                fout.write(out)
-            if inflater.eof:
+    def _gunzip(self) -> bytes:
+        while True:
+            if not self._data:
+                self._data = self._read_blob()
+                if not self._data:
+                    if self._fed and not self._inflater.eof:
+                        raise EOFError("compressed stream ended before its end-of-stream marker")
+                    return b""
+            self._fed = True
+            out = self._inflater.decompress(self._data, MAX_OUT)
+            if self._inflater.eof:
                 # Multi-member gzip: what follows one member is the next one.
-                data = inflater.unused_data
-                inflater = isal_zlib.decompressobj(31)
-                fed = False
+                self._data = self._inflater.unused_data
+                self._inflater = isal_zlib.decompressobj(31)
+                self._fed = False
             else:
-                data = inflater.unconsumed_tail
-    if fed and not inflater.eof:
-        raise EOFError("compressed stream ended before its end-of-stream marker")
-
-
-def _unzstd(first: bytes, fin: BinaryIO, fout: BinaryIO) -> None:
-    class _Joined:
-        def __init__(self) -> None:
-            self.first = first
-
-        def read(self, n: int = -1) -> bytes:
-            if self.first:
-                out, self.first = self.first, b""
+                self._data = self._inflater.unconsumed_tail
+            if out:
                 return out
-            return fin.read(n)
 
-    reader = zstandard.ZstdDecompressor().stream_reader(_Joined(), read_size=CHUNK,  # type: ignore[arg-type]
-                                                        read_across_frames=True)
-    while chunk := reader.read(MAX_OUT):
-        fout.write(chunk)
+    def _unzstd(self) -> bytes:
+        return bytes(self._zstd.read(MAX_OUT))
+
+
+class _CompressedSide:
+    """What the zstd stream reader reads from."""
+
+    def __init__(self, owner: InflatingReader) -> None:
+        self._owner = owner
+
+    def read(self, size: int = -1) -> bytes:
+        return self._owner.take_compressed()
+
+
+def _report(exc: BaseException) -> None:
+    sys.stderr.write(f"{exc}\n")
+    sys.stderr.flush()
+
+
+def corrupt_exit(reader: Readable, exc: BaseException) -> int:
+    """Exit code for corrupt data: a damaged blob most often, so when the digest says so, say that."""
+    if isinstance(reader, BlobReader):
+        try:
+            while reader.read(CHUNK):
+                pass
+        except DigestFailed as digest_exc:
+            _report(digest_exc)
+            return EXIT_DIGEST
+        except SourceFailed:
+            pass
+    _report(exc)
+    return EXIT_CORRUPT
 
 
 def main() -> int:
@@ -209,52 +265,34 @@ def main() -> int:
     import json
 
     fin: BinaryIO = sys.stdin.buffer
-    fout: BinaryIO = sys.stdout.buffer
+    fout = sys.stdout.buffer
+    max_bytes = max_ratio = 0
     try:
         if "--fetch" in sys.argv:
             locator = json.loads(sys.stdin.buffer.readline())
-            reader = BlobReader(locator)
-            fin = reader  # type: ignore[assignment]
-            fout = LimitedWriter(fout, reader, int(locator.get("max_bytes", 0)),  # type: ignore[assignment]
-                                 int(locator.get("max_ratio", 0)))
+            fin = BlobReader(locator)  # type: ignore[assignment]
+            max_bytes, max_ratio = int(locator.get("max_bytes", 0)), int(locator.get("max_ratio", 0))
     except (SourceFailed, ValueError, KeyError) as exc:
-        sys.stderr.write(f"{exc}\n")
+        _report(exc)
         return EXIT_SOURCE
     try:
-        first = fin.read(CHUNK)
-        if first[:2] == GZIP_MAGIC:
-            _gunzip(first, fin, fout)
-        elif first[:4] == ZSTD_MAGIC:
-            _unzstd(first, fin, fout)
-        else:
-            fout.write(first)
-            while chunk := fin.read(CHUNK):
-                fout.write(chunk)
+        stream = InflatingReader(fin, max_bytes, max_ratio)
+        while chunk := stream.read():
+            fout.write(chunk)
         fout.flush()
     except BrokenPipeError:
         return 0  # the parent stopped reading (it met an error of its own)
     except SourceFailed as exc:
-        sys.stderr.write(f"{exc}\n")
+        _report(exc)
         return EXIT_SOURCE
     except DigestFailed as exc:
-        sys.stderr.write(f"{exc}\n")
+        _report(exc)
         return EXIT_DIGEST
     except LimitFailed as exc:
-        sys.stderr.write(f"{exc}\n")
+        _report(exc)
         return EXIT_LIMIT
-    except (isal_zlib.error, zstandard.ZstdError, EOFError, OSError, ValueError) as exc:  # type: ignore[misc]
-        if isinstance(fin, BlobReader):
-            # Corrupt data is most often a damaged blob: when the digest says so, say that.
-            try:
-                while fin.read(CHUNK):
-                    pass
-            except DigestFailed as digest_exc:
-                sys.stderr.write(f"{digest_exc}\n")
-                return EXIT_DIGEST
-            except SourceFailed:
-                pass
-        sys.stderr.write(f"{exc}\n")
-        return EXIT_CORRUPT
+    except (CorruptFailed, OSError, ValueError) as exc:
+        return corrupt_exit(fin, exc)
     return 0
 
 

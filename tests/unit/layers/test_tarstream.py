@@ -96,7 +96,11 @@ def test_real_debian_layer_agrees_with_tarfile() -> None:
     if not tarball.exists():
         missing("no cached debootstrap tarball (make test builds it)")
     data = tarball.read_bytes()
-    assert members_ours(data, 0) == members_tarfile(data)
+    want = members_tarfile(data)
+    assert members_ours(data, 0) == want
+    ts = TarStream(Chunks(data, [1000003, 511, 65536, 4 << 20]))  # reads that split headers and files
+    assert [(m.name.rstrip("/") if m.kind == "dir" else m.name, m.kind, m.size, m.mode, m.linkname,
+             ts.read_data() if m.kind == "file" else b"") for m in ts] == want
 
 
 def test_bad_checksum_is_refused() -> None:
@@ -136,3 +140,45 @@ def test_base256_size_is_understood() -> None:
     ts = TarStream(io.BytesIO(data))
     (m,) = [(m.name, m.size, ts.read_data()) for m in ts]
     assert m == ("big", 3, b"abc")
+
+
+class Chunks:
+    """Returns reads of uneven sizes (cycling), like a pipe or a decompressor does."""
+
+    def __init__(self, data: bytes, sizes: list[int]) -> None:
+        self.src, self.sizes, self.i = io.BytesIO(data), sizes, 0
+
+    def read(self, n: int = -1) -> bytes:
+        self.i += 1
+        return self.src.read(self.sizes[self.i % len(self.sizes)])
+
+
+def _big_tar() -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tf:
+        for name, size in [("a", 100), ("big1", 5 * 1024 * 1024 + 17), ("b", 513), ("big2", 9 * 1024 * 1024),
+                           ("skipped-big", 6 * 1024 * 1024 + 1), ("c", 0), ("d", 511)]:
+            info = tarfile.TarInfo(name)
+            info.size = size
+            tf.addfile(info, io.BytesIO(os.urandom(size)))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("sizes", [[1 << 20], [1000003, 7, 65536, 511], [4 << 20, 300], [12 << 20]],
+                         ids=["1MiB", "uneven", "4MiB", "whole"])
+def test_big_members_and_straddling_headers_agree_with_tarfile(sizes: list[int]) -> None:
+    data = _big_tar()
+    want = members_tarfile(data)
+    ts = TarStream(Chunks(data, sizes))
+    got = [(m.name, m.kind, m.size, m.mode, m.linkname, ts.read_data() if m.name != "skipped-big" else b"")
+           for m in ts]
+    assert [g[:5] for g in got] == [w[:5] for w in want]
+    assert [g[5] for g in got if g[0] != "skipped-big"] == [w[5] for w in want if w[0] != "skipped-big"]
+
+
+def test_truncated_big_member_is_refused() -> None:
+    data = _big_tar()
+    ts = TarStream(Chunks(data[:3 * 1024 * 1024], [1 << 20]))
+    with pytest.raises(LayerError, match="unexpected end"):
+        for _ in ts:
+            ts.read_data()

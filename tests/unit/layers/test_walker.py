@@ -144,3 +144,14 @@ def test_collector_crash_on_hostile_bytes_becomes_skipped() -> None:
 
     inv = LayerWalker([Fragile()], Limits()).walk_blob(io.BytesIO(make_tar([("opt/pkgs/a", "1")])), "sha256:l")
     assert inv.files[0].collected.skipped[0].reason.startswith("fragile: unparseable")
+
+
+def test_hardlink_to_content_past_the_keep_budget_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("containerguard.layers.walker.KEEP_FOR_LINKS_BYTES", 10)
+    layer = make_tar([("opt/pkgs/a", "1.0"), ("opt/pkgs/b", "2.0.0.0"), ("opt/pkgs/c", "3.0"),
+                      ("opt/pkgs/la", "=>opt/pkgs/a"), ("opt/pkgs/lc", "=>opt/pkgs/c")])
+    inv = walker().walk_blob(io.BytesIO(layer), "sha256:l")
+    found = {(p.name, p.version) for f in inv.files for p in f.collected.packages}
+    assert found == {("a", "1.0"), ("b", "2.0.0.0"), ("c", "3.0"), ("lc", "3.0")}  # c is recent enough
+    (skip,) = [s for f in inv.files for s in f.collected.skipped]
+    assert skip.path == "/opt/pkgs/la" and "not kept" in skip.reason
