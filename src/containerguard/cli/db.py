@@ -6,7 +6,7 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,9 +14,10 @@ from rich.table import Column, Table
 
 from containerguard.config import load_settings
 from containerguard.errors import ConfigError, FeedError
-from containerguard.vulndb.build import FeedInput, ImportReport, import_feeds
-from containerguard.vulndb.store import SqliteVulnStore, db_path
-from containerguard.vulndb.update import DownloadProgress, FeedOffline, download, is_url, update
+
+if TYPE_CHECKING:  # the database modules are imported when a db command runs, not at CLI start-up
+    from containerguard.vulndb.build import ImportReport
+    from containerguard.vulndb.update import DownloadProgress
 
 db_app = typer.Typer(no_args_is_help=True, help="The vulnerability database: import, update, status.")
 
@@ -66,6 +67,10 @@ def import_(
     quiet: QuietOpt = False,
 ) -> None:
     """Import feed files into the vulnerability database (one atomic swap for all of them)."""
+    from containerguard.vulndb.build import FeedInput, import_feeds
+    from containerguard.vulndb.store import db_path
+    from containerguard.vulndb.update import download, is_url
+
     settings = load_settings()
     progress = _download_progress(quiet)
     inputs: list[FeedInput] = []
@@ -85,6 +90,8 @@ def import_(
 def update_(quiet: QuietOpt = False) -> None:
     """Fetch the configured online feeds (CONTAINERGUARD_FEED_URLS, $CONTAINERGUARD_HOME/feeds.txt, or
     the built-in OSV.dev, Debian tracker and Alpine secdb list) and import them."""
+    from containerguard.vulndb.update import FeedOffline, update
+
     progress = _download_progress(quiet)
     result = update(load_settings(), progress=progress)
     if result.report is not None:
@@ -105,6 +112,8 @@ def status(
     """Show the schema version, build time and per-source counts."""
     if fmt not in ("table", "json"):
         raise ConfigError(f"unknown format {fmt!r}: use table or json")
+    from containerguard.vulndb.store import SqliteVulnStore
+
     with SqliteVulnStore.open(load_settings()) as store:
         info = store.status()
         ecosystems = sorted(store.ecosystems())

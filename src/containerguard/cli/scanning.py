@@ -4,26 +4,29 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
 from containerguard.config import load_settings
 from containerguard.errors import ConfigError
 from containerguard.models.advisory import SEVERITY_LEVELS
-from containerguard.models.report import ScanResult
-from containerguard.models.sbom import Sbom
-from containerguard.pipeline.ignorefile import find_ignorefile, load_ignorefile
-from containerguard.pipeline.policy import Policy, apply_policy, parse_severities
-from containerguard.pipeline.scan import match_sbom
-from containerguard.pipeline.vex import load_vex
-from containerguard.report.base import VulnFormat, get_vuln_format
-from containerguard.vulndb.store import SqliteVulnStore
+
+if TYPE_CHECKING:  # matching, policy and reports load when a scan runs, not at CLI start-up (`sbom` needs none)
+    from containerguard.models.report import ScanResult
+    from containerguard.models.sbom import Sbom
+    from containerguard.pipeline.policy import Policy
+    from containerguard.report.base import VulnFormat
 
 ALL_SEVERITIES = ",".join(SEVERITY_LEVELS)
 
 
 def load_policy(severity: str, ignore_unfixed: bool, ignorefile: Path | None, vex: list[Path]) -> Policy:
     """The policy the options ask for; the ignore file defaults to one in the current directory."""
+    from containerguard.pipeline.ignorefile import find_ignorefile, load_ignorefile
+    from containerguard.pipeline.policy import Policy, parse_severities
+    from containerguard.pipeline.vex import load_vex
+
     path = ignorefile if ignorefile is not None else find_ignorefile(Path.cwd())
     return Policy(severities=parse_severities(severity), ignore_unfixed=ignore_unfixed,
                   ignore_rules=load_ignorefile(path) if path is not None else (), vex=load_vex(vex))
@@ -31,12 +34,18 @@ def load_policy(severity: str, ignore_unfixed: bool, ignorefile: Path | None, ve
 
 def report_format(fmt: str) -> VulnFormat:
     """The report format for ``-f`` (checked before any work is done)."""
+    from containerguard.report.base import get_vuln_format
+
     return get_vuln_format(fmt)
 
 
 def scan(sbom: Sbom, policy: Policy) -> ScanResult:
     """Match ``sbom`` against the vulnerability database and apply ``policy``.
     :class:`~containerguard.errors.VulnDbError` (exit 2) when there is no database."""
+    from containerguard.pipeline.policy import apply_policy
+    from containerguard.pipeline.scan import match_sbom
+    from containerguard.vulndb.store import SqliteVulnStore
+
     with SqliteVulnStore.open(load_settings()) as store:
         detected = match_sbom(sbom, store)
     return apply_policy(detected, policy)

@@ -26,8 +26,6 @@ import io
 import re
 import struct
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
 from packageurl import PackageURL
 
 from containerguard.collectors.base import Collector, FileInfo
@@ -89,6 +87,10 @@ class _ElfMemory:
     """Reads virtual addresses of an ELF file through its PT_LOAD segments."""
 
     def __init__(self, content: bytes) -> None:
+        # pyelftools is imported on the first Go binary, not at start-up (most scans find none).
+        from elftools.common.exceptions import ELFError
+        from elftools.elf.elffile import ELFFile
+
         try:
             elf = ELFFile(io.BytesIO(content))
             self.segments = [(seg["p_vaddr"], seg["p_offset"], seg["p_filesz"])

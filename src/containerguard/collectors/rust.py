@@ -13,8 +13,6 @@ import struct
 import zlib
 from typing import Any
 
-from elftools.common.exceptions import ELFError
-from elftools.elf.elffile import ELFFile
 from packageurl import PackageURL
 
 from containerguard.collectors.base import Collector, FileInfo
@@ -35,6 +33,10 @@ def read_section(content: bytes) -> bytes | None:
     # every executable that cannot have the section.
     if SECTION.encode() not in content:
         return None
+    # pyelftools is imported on the first candidate binary, not at start-up.
+    from elftools.common.exceptions import ELFError
+    from elftools.elf.elffile import ELFFile
+
     try:
         elf = ELFFile(io.BytesIO(content))
         section = elf.get_section_by_name(SECTION)

@@ -20,16 +20,20 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import kubernetes
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 from urllib3 import HTTPResponse
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from containerguard.errors import SourceError
+from containerguard.lazy import lazy_module
 from containerguard.models.k8s import K8sCollected, K8sObject, K8sSkipped
+
+if TYPE_CHECKING:
+    import kubernetes
+    from kubernetes.client.exceptions import ApiException
+else:
+    kubernetes = lazy_module("kubernetes")  # imported when a cluster is first read, not at start-up
 
 PAGE_SIZE = 500
 """Objects per list call (kubectl's default chunk size)."""
@@ -91,7 +95,7 @@ def api_client(kubeconfig: str = "", context: str = "") -> kubernetes.client.Api
         client: kubernetes.client.ApiClient = kubernetes.config.new_client_from_config(  # type: ignore[no-untyped-call]
             config_file=kubeconfig or None, context=context or None)
         return client
-    except (ConfigException, OSError, ValueError, TypeError) as exc:
+    except (kubernetes.config.config_exception.ConfigException, OSError, ValueError, TypeError) as exc:
         where = kubeconfig or str(default)
         raise SourceError(f"cannot load Kubernetes credentials from {where}: {exc}") from exc
 
@@ -103,7 +107,7 @@ def client_from_dict(config: dict[str, Any], context: str = "", *, pool_size: in
     try:
         kubernetes.config.load_kube_config_from_dict(  # type: ignore[no-untyped-call]
             config_dict=config, context=context or None, client_configuration=configuration, persist_config=False)
-    except (ConfigException, OSError, ValueError, TypeError) as exc:
+    except (kubernetes.config.config_exception.ConfigException, OSError, ValueError, TypeError) as exc:
         raise SourceError(f"cannot use the stored Kubernetes credentials: {exc}") from exc
     if pool_size:
         configuration.connection_pool_maxsize = pool_size
@@ -130,7 +134,7 @@ def collect_cluster(kubeconfig: str = "", context: str = "", *, client: kubernet
                 objects.append(_object(item, kind, source))
             if versions is not None:
                 versions[kind.kind] = meta.get("resourceVersion", "")  # "": a watch must list first
-        except ApiException as exc:
+        except kubernetes.client.exceptions.ApiException as exc:
             if exc.status in (403, 404):
                 reason = "forbidden" if exc.status == 403 else "not served by this cluster"
                 skipped.append(K8sSkipped(source, f"{kind.kind}: {reason} (HTTP {exc.status}: {_message(exc)})"))
@@ -246,7 +250,7 @@ def list_kind(client: kubernetes.client.ApiClient, kind: ApiKind,
     meta: dict[str, str] = {}
     try:
         items = [dict(_object(item, kind, "").raw) for item in _list_all(client, kind, page_size, meta)]
-    except ApiException as exc:
+    except kubernetes.client.exceptions.ApiException as exc:
         raise WatchError(f"{host}: listing {kind.kind} failed: HTTP {exc.status} {_message(exc)}",
                          int(exc.status or 0)) from exc
     except (Urllib3Error, OSError, ValueError) as exc:
@@ -274,7 +278,7 @@ class WatchStream:
                 timeout_seconds=timeout_seconds, _preload_content=False,
                 # The read timeout outlasts the server's own: a silent stream is closed by the server.
                 _request_timeout=(CONNECT_TIMEOUT, timeout_seconds + 30))
-        except ApiException as exc:
+        except kubernetes.client.exceptions.ApiException as exc:
             status = int(exc.status or 0)
             message = f"{self.host}: watching {kind.kind} failed: HTTP {status} {_message(exc)}"
             raise (WatchExpired(message) if status == 410 else WatchError(message, status)) from exc
