@@ -10,19 +10,23 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import docker
-import docker.errors
-import requests
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from containerguard.errors import SourceError
+from containerguard.lazy import lazy_module
 from containerguard.models.artifact import ImageMetadata, Layer
 from containerguard.registry import register
 from containerguard.sources.base import ImageSource, SourceOptions
 from containerguard.sources.docker_archive import DockerArchiveSource
 from containerguard.sources.filetree import TarTree
 from containerguard.sources.registry import RegistrySource
+
+if TYPE_CHECKING:
+    import docker
+    import requests
+else:  # imported when a docker: REF is read, not at start-up
+    docker = lazy_module("docker")
+    requests = lazy_module("requests")
 
 _CHUNK = 1024 * 1024
 
