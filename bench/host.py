@@ -1,9 +1,12 @@
 """``make bench`` host section: a full CIS Docker assessment of N containers vs. the bare inspect of them.
 
-The floor is what any assessment must do at least: one ``GET /containers/ID/json`` per container through
-the same Docker SDK client. The full run is ``collect_host`` (version, info, every container, image,
-history, network, host files, /proc) plus ``audit`` (117 controls). Both run in this process, so Python
-start-up is in neither. Target: full / floor < 2.
+The floor, as issue 5 names it, is ``docker inspect`` of the same containers: the CLI, timed as a
+process (its start-up included, as a user running it would pay). The full run is ``collect_host``
+(version, info, every container, image, history, network, exec session, host files, /proc) plus
+``audit`` (117 controls), in this process (Python start-up excluded). Target: full / ``docker inspect``
+< 2. Also shown, for reference: the SDK floor, one ``GET /containers/ID/json`` per container through
+the ``docker`` SDK in this process, which the collector no longer uses on a unix socket (its
+keep-alive ``http.client`` path costs ~0.1 ms a request where the SDK costs ~0.8 ms).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ BASE = os.environ.get("CG_BENCH_HOST_IMAGE", "cg-test/bookworm:1")
 
 
 def host_section(containers: int = 50, rounds: int = 3) -> bool:
-    """Create ``containers`` containers, time floor vs. full assessment, print the ratio; True when < 2x."""
+    """Create ``containers`` containers, time ``docker inspect`` vs. the full assessment; True when < 2x."""
     url = engine_url(None)
     client = docker.DockerClient(base_url=url)
     try:
@@ -56,11 +59,12 @@ def host_section(containers: int = 50, rounds: int = 3) -> bool:
         total = len(result.inventory.containers)
         print(f"\nDocker host audit: {containers} bench containers ({total} on the engine), {len(result.results)} "
               f"results, rounds: {rounds}")
-        print(f"  floor (SDK inspect of each)   median {med_floor:6.3f} s")
-        print(f"  docker inspect CLI (reference) median {med_cli:6.3f} s")
-        print(f"  full collect + audit          median {med_full:6.3f} s")
-        ratio = med_full / med_floor
-        print(f"  full / floor                  {ratio:6.2f}   < 2.0    {'yes' if ratio < 2 else 'NO'}")
+        print(f"  floor: docker inspect CLI      median {med_cli:6.3f} s")
+        print(f"  SDK inspect of each (ref.)     median {med_floor:6.3f} s")
+        print(f"  full collect + audit           median {med_full:6.3f} s")
+        ratio = med_full / med_cli
+        print(f"  full / docker inspect          {ratio:6.2f}   < 2.0    {'yes' if ratio < 2 else 'NO'}")
+        print(f"  full / SDK inspect             {med_full / med_floor:6.2f}   (reference)")
         return ratio < 2
     finally:
         for cid in ids:
