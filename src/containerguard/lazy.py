@@ -3,22 +3,28 @@ and every source module is loaded to resolve a REF even when the scan reads an O
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+import importlib
 from types import ModuleType
+from typing import Any
 
 
-def lazy_module(name: str) -> ModuleType:
-    """``name`` as a module whose code runs at its first attribute access (a top-level package only:
-    finding a submodule would import its parents at once)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+class LazyModule:
+    """Stands for a module until an attribute is read, then imports it the ordinary way.
+
+    Not :class:`importlib.util.LazyLoader`: that puts a half-made module in ``sys.modules``, and a later
+    ``import pkg.sub`` elsewhere can then load ``pkg.sub`` twice, giving two copies of its exception
+    classes (an ``except`` of one misses the other)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, attr: str) -> Any:
+        if self._module is None:
+            self._module = importlib.import_module(self._name)
+        return getattr(self._module, attr)
+
+
+def lazy_module(name: str) -> Any:
+    """A :class:`LazyModule` for ``name`` (typed Any: callers import the real module for type checking)."""
+    return LazyModule(name)
