@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import threading
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,11 +113,35 @@ def test_collects_host_facts(fake_root: Path) -> None:
 
 
 def test_unreadable_file_is_skipped_data(fake_root: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads any file; permission errors cannot be provoked")
     (fake_root / "etc/docker/daemon.json").chmod(0)
-    s = HostCollector("unix:///var/run/docker.sock", fs_root=fake_root, client=FakeClient()).collect()
-    assert isinstance(s.files["/etc/docker/daemon.json"], Skipped)
+
+    def collect() -> bool:
+        s = HostCollector("unix:///var/run/docker.sock", fs_root=root, client=FakeClient()).collect()
+        return isinstance(s.files["/etc/docker/daemon.json"], Skipped)
+
+    if os.geteuid() != 0:
+        root = fake_root
+        assert collect()
+        return
+    # Root reads any file: the collection runs in a child that dropped to nobody, on a copy of the
+    # fake root that nobody may traverse (pytest's own tmp tree is 0700).
+    with tempfile.TemporaryDirectory() as parent:
+        os.chmod(parent, 0o755)
+        root = Path(shutil.copytree(fake_root, Path(parent) / "root", symlinks=True))
+        root.chmod(0o755)  # copied from pytest's 0700 tmp_path
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child reports through its exit code
+            code = 2
+            try:
+                os.setgid(65534)
+                os.setuid(65534)
+                code = 0 if collect() else 1
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the unreadable daemon.json was not recorded as Skipped"
 
 
 def test_no_dockerd_and_no_audit(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Throwaway PostgreSQL databases for tests: ``cg_test_<random>`` on 127.0.0.1:5432 (user postgres,
 trust auth), created for one test run and dropped after. Skipped when no server answers, unless
-``CG_REQUIRE_POSTGRES=1`` (then the tests fail instead)."""
+``CG_REQUIRE_INTEGRATION=1`` (make test; then the tests fail instead)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import pytest
+from needs import missing
 
 if TYPE_CHECKING:
     import psycopg
@@ -37,9 +37,7 @@ def postgres_available() -> bool:
 def throwaway_database() -> Iterator[str]:
     """A fresh database; yields its SQLAlchemy URL (psycopg 3 driver) and drops it afterwards."""
     if not postgres_available():
-        if os.environ.get("CG_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL not reachable at {ADMIN_DSN}")
-        pytest.skip(f"PostgreSQL not reachable at {ADMIN_DSN}")
+        missing(f"PostgreSQL not reachable at {ADMIN_DSN}")
     name = f"cg_test_{uuid.uuid4().hex[:12]}"
     with _admin_connect() as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 from hypothesis.strategies import SearchStrategy
 
+from needs import missing
+
 ORACLES = Path(__file__).parent / "oracles"
 FEEDS = Path(__file__).resolve().parents[4] / "shared" / "feeds"
 NODE_SEMVER = "7.8.6"
@@ -91,7 +93,7 @@ def _start(argv: list[str], probe: tuple[str, str], env: dict[str, str] | None =
         oracle(*probe)
     except (RuntimeError, BrokenPipeError) as exc:
         oracle.close()
-        pytest.skip(f"oracle {argv} does not run here: {exc}")
+        missing(f"oracle {argv} does not run here: {exc}")
     yield oracle
     oracle.close()
 
@@ -106,7 +108,7 @@ def _system_python_has(module: str) -> bool:
 def apt_pkg_oracle() -> Iterator[Oracle]:
     """libapt's Debian version compare (python3-apt, system python)."""
     if not _system_python_has("apt_pkg"):
-        pytest.skip("python3-apt is not installed for /usr/bin/python3")
+        missing("python3-apt is not installed for /usr/bin/python3")
     yield from _start([SYSTEM_PYTHON, str(ORACLES / "apt_pkg_compare.py")], ("1.0", "1.0"))
 
 
@@ -114,7 +116,7 @@ def apt_pkg_oracle() -> Iterator[Oracle]:
 def rpm_oracle() -> Iterator[Oracle]:
     """python3-rpm's ``labelCompare``."""
     if not _system_python_has("rpm"):
-        pytest.skip("python3-rpm is not installed for /usr/bin/python3")
+        missing("python3-rpm is not installed for /usr/bin/python3")
     yield from _start([SYSTEM_PYTHON, str(ORACLES / "rpm_compare.py")], ("1.0-1", "1.0-1"))
 
 
@@ -123,7 +125,7 @@ def node_semver_oracle() -> Iterator[Oracle]:
     """node-semver's ``compare``; installed with npm into the fixture cache on first use."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
-        pytest.skip("node/npm not installed")
+        missing("node/npm not installed")
     prefix = fixture_cache() / f"node-semver-{NODE_SEMVER}"
     module = prefix / "node_modules" / "semver"
     if not (module / "package.json").exists():
@@ -134,7 +136,7 @@ def node_semver_oracle() -> Iterator[Oracle]:
             timeout=300,
         )
         if done.returncode != 0:
-            pytest.skip(f"npm install semver@{NODE_SEMVER} failed: {done.stderr[-300:]!r}")
+            missing(f"npm install semver@{NODE_SEMVER} failed: {done.stderr[-300:]!r}")
     yield from _start([node, str(ORACLES / "semver_compare.js"), str(module)], ("1.0.0", "1.0.0"))
 
 
@@ -153,7 +155,7 @@ def maven_oracle() -> Iterator[Oracle]:
     """maven-artifact's ``ComparableVersion`` (Java)."""
     java, jar = shutil.which("java"), maven_artifact_jar()
     if not java or not jar:
-        pytest.skip("java or maven-artifact 3.9 jar not available")
+        missing("java or maven-artifact 3.9 jar not available")
     yield from _start([java, "-cp", jar, str(ORACLES / "MavenCompare.java")], ("1.0", "1.0"))
 
 
@@ -162,7 +164,7 @@ def go_oracle() -> Iterator[Oracle]:
     """golang.org/x/mod/semver (Debian's golang-golang-x-mod-dev), built once into the fixture cache."""
     go = shutil.which("go")
     if not go or not os.path.isdir(GO_X_MOD):
-        pytest.skip("go or golang-golang-x-mod-dev not installed")
+        missing("go or golang-golang-x-mod-dev not installed")
     source = ORACLES / "gocompare.go"
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
     binary = fixture_cache() / f"gocompare-{digest}"
@@ -177,7 +179,7 @@ def go_oracle() -> Iterator[Oracle]:
         )
         done = subprocess.run([go, "build", "-o", str(binary), str(source)], capture_output=True, env=env, timeout=300)
         if done.returncode != 0:
-            pytest.skip(f"cannot build the Go oracle: {done.stderr[-300:]!r}")
+            missing(f"cannot build the Go oracle: {done.stderr[-300:]!r}")
     yield from _start([str(binary)], ("v1.0.0", "v1.0.0"))
 
 
@@ -186,7 +188,7 @@ def gem_oracle() -> Iterator[Oracle]:
     """RubyGems' ``Gem::Version#<=>``."""
     ruby = shutil.which("ruby")
     if not ruby:
-        pytest.skip("ruby not installed")
+        missing("ruby not installed")
     yield from _start([ruby, str(ORACLES / "gem_compare.rb")], ("1.0", "1.0"))
 
 
@@ -195,7 +197,7 @@ def composer_oracle() -> Iterator[Oracle]:
     """composer/semver's normalize (Debian's php-composer-semver) plus PHP's ``version_compare``."""
     php = shutil.which("php")
     if not php or not os.path.exists(COMPOSER_AUTOLOAD):
-        pytest.skip("php-cli or php-composer-semver not installed")
+        missing("php-cli or php-composer-semver not installed")
     yield from _start([php, str(ORACLES / "composer_compare.php"), COMPOSER_AUTOLOAD], ("1.0", "1.0"))
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import Oracle, Pieces, disagreements, random_pairs, sign
 from containerguard.errors import VersionError
+from containerguard.versions import composer as composer_module
 from containerguard.versions.base import scheme_for_ecosystem
 from containerguard.versions.composer import ComposerVersion, normalize, php_version_compare
 
@@ -132,4 +135,18 @@ def test_agrees_with_composer_on_generated_versions(composer_oracle: Oracle) -> 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.tuples(_COMPOSER.strategy(), _COMPOSER.strategy()), min_size=20, max_size=20))
 def test_agrees_with_composer_hypothesis(composer_oracle: Oracle, pairs: list[tuple[str, str]]) -> None:
-    assert not disagreements(composer.compare, composer_oracle, pairs)
+    kept = [(a, b) for a, b in pairs if not (_newer_date_form(a) or _newer_date_form(b))]
+    assert not disagreements(composer.compare, composer_oracle, kept)
+
+
+# Upstream composer/semver (newer than Debian's 3.3.2) accepts two short trailing groups in a date
+# version (``2010-01-020.00``); the oracle here is Debian's 3.3.2, whose regex allows one. We follow
+# upstream, so such strings are left out of the comparison with the older oracle.
+_DATE_33 = re.compile(r"v?(\d{4}(?:[.:-]?\d{2}){1,6}(?:[.:-]?\d{1,3})?)" + composer_module._MODIFIER,
+                      re.I | re.ASCII)
+
+
+def _newer_date_form(version: str) -> bool:
+    text = version.strip()
+    return bool(composer_module._DATETIME.fullmatch(text)) and not _DATE_33.fullmatch(text) \
+        and not composer_module._CLASSICAL.fullmatch(text)
