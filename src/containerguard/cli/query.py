@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from containerguard.errors import ConfigError, ContainerGuardError
+from containerguard.jsontext import dumps_indented
 
 FORMATS = ("table", "json", "csv")
 EXIT_ERROR = 2
@@ -96,7 +97,7 @@ def _cell(value: Any) -> str:
 def render(result: dict[str, Any], fmt: str) -> str:
     """A query result as ``table``, ``json`` or ``csv`` text."""
     if fmt == "json":
-        return json.dumps(result, indent=2, ensure_ascii=False) + "\n"
+        return dumps_indented(result, ensure_ascii=False)
     names = [c["name"] for c in result["columns"]]
     if fmt == "csv":
         out = io.StringIO()

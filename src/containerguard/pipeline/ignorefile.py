@@ -28,14 +28,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from fnmatch import fnmatchcase
+from functools import cache
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from containerguard.errors import PolicyError
+from containerguard.lazy import lazy_module
 from containerguard.models.finding import Finding
 from containerguard.pipeline.purlmatch import parse_purl, purl_matches
+
+if TYPE_CHECKING:
+    import yaml
+else:  # imported when a YAML ignore file is read, not by every scan
+    yaml = lazy_module("yaml")
 
 DEFAULT_NAMES = (".containerguardignore", ".containerguardignore.yaml", ".containerguardignore.yml")
 """Looked up in the current directory, in this order, when no ``--ignorefile`` is given."""
@@ -149,22 +154,25 @@ def _date(text: str, where: str) -> date:
 
 # --- YAML -------------------------------------------------------------------------------------------
 
-class _LineLoader(yaml.SafeLoader):
+@cache
+def _line_loader() -> type[yaml.SafeLoader]:
     """A safe loader that records the line of every mapping (so suppressions can name it)."""
 
+    class LineLoader(yaml.SafeLoader):
+        pass
 
-def _mapping_with_line(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    mapping = loader.construct_mapping(node, deep=True)
-    mapping["__line__"] = node.start_mark.line + 1
-    return mapping
+    def mapping_with_line(loader: LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+        mapping = loader.construct_mapping(node, deep=True)
+        mapping["__line__"] = node.start_mark.line + 1
+        return mapping
 
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_with_line)
+    LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping_with_line)
+    return LineLoader
 
 
 def _parse_yaml(text: str, name: str) -> tuple[IgnoreRule, ...]:
     try:
-        document = yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no object construction
+        document = yaml.load(text, Loader=_line_loader())  # a SafeLoader subclass: no object construction
     except yaml.YAMLError as exc:
         raise PolicyError(f"{name}: not valid YAML: {' '.join(str(exc).split())}") from exc
     if document is None:

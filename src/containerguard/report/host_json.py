@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
+from containerguard.jsontext import dumps_indented
 from containerguard.models.check import HostAudit
 from containerguard.registry import register
 from containerguard.report.host_base import HostFormat, inventory_dict, result_dict
@@ -18,4 +17,4 @@ class HostJson(HostFormat):
     def write(self, audit: HostAudit) -> str:
         """Indented JSON."""
         doc = {"host": inventory_dict(audit), "results": [result_dict(r) for r in audit.results]}
-        return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+        return dumps_indented(doc, ensure_ascii=False)

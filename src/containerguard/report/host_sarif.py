@@ -9,10 +9,10 @@ and ``automated`` property, and in each result's ``automated`` property.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from containerguard import __version__
+from containerguard.jsontext import dumps_indented
 from containerguard.models.check import CheckResult, HostAudit, Status
 from containerguard.registry import register
 from containerguard.report.host_base import HostFormat
@@ -31,7 +31,7 @@ class HostSarif(HostFormat):
 
     def write(self, audit: HostAudit) -> str:
         """Indented JSON."""
-        return json.dumps(sarif_log(audit), indent=2, ensure_ascii=False) + "\n"
+        return dumps_indented(sarif_log(audit), ensure_ascii=False)
 
 
 def sarif_log(audit: HostAudit) -> dict[str, Any]:

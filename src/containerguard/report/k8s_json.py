@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 from typing import Any
 
 from containerguard import __version__
+from containerguard.jsontext import dumps_indented
 from containerguard.models.k8s import FAIL, PASS, K8sAudit
 from containerguard.pipeline.k8s_audit import control_summaries
 from containerguard.registry import register
@@ -33,7 +33,7 @@ class K8sJson(K8sFormat):
 
     def write(self, audit: K8sAudit) -> str:
         """Indented JSON."""
-        return json.dumps(k8s_document(audit), indent=2, ensure_ascii=False) + "\n"
+        return dumps_indented(k8s_document(audit), ensure_ascii=False)
 
 
 def k8s_document(audit: K8sAudit) -> dict[str, Any]:

@@ -7,11 +7,11 @@ cluster have no file: they get a logical location (``Kind/namespace/name``) inst
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
 from containerguard import __version__
+from containerguard.jsontext import dumps_indented
 from containerguard.models.k8s import FAIL, K8sAudit, K8sCheckResult, K8sCheckSpec
 from containerguard.registry import register
 from containerguard.report._common import DEFAULT_SCORES
@@ -30,7 +30,7 @@ class K8sSarif(K8sFormat):
 
     def write(self, audit: K8sAudit) -> str:
         """Indented JSON."""
-        return json.dumps(sarif_log(audit), indent=2, ensure_ascii=False) + "\n"
+        return dumps_indented(sarif_log(audit), ensure_ascii=False)
 
 
 def sarif_log(audit: K8sAudit) -> dict[str, Any]:

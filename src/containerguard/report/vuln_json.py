@@ -15,11 +15,11 @@ A FINDING has every :class:`~containerguard.models.finding.Finding` field; ``pac
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
 from containerguard import __version__
+from containerguard.jsontext import dumps_indented
 from containerguard.models.advisory import Severity
 from containerguard.models.finding import Finding, MatchEvidence
 from containerguard.models.report import ScanResult
@@ -41,7 +41,7 @@ class ScanJson(VulnFormat):
 
     def write(self, result: ScanResult) -> str:
         """Indented JSON with a trailing newline."""
-        return json.dumps(scan_to_dict(result), indent=2, ensure_ascii=False) + "\n"
+        return dumps_indented(scan_to_dict(result), ensure_ascii=False)
 
 
 def scan_to_dict(result: ScanResult) -> dict[str, Any]:

@@ -13,11 +13,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import quote
 
 from containerguard import __version__
+from containerguard.jsontext import dumps_indented
 from containerguard.models.finding import Finding
 from containerguard.models.report import ScanResult
 from containerguard.registry import register
@@ -43,7 +43,7 @@ class Sarif(VulnFormat):
 
     def write(self, result: ScanResult) -> str:
         """Indented JSON."""
-        return json.dumps(sarif_log(result), indent=2, ensure_ascii=False) + "\n"
+        return dumps_indented(sarif_log(result), ensure_ascii=False)
 
 
 def level(severity: str) -> str:

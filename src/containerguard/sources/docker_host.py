@@ -25,13 +25,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
-
-import docker
-import docker.errors
-import requests
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from containerguard.errors import SourceError
+from containerguard.lazy import lazy_module
 from containerguard.models.snapshot import (
     KIND_DIR,
     KIND_FILE,
@@ -46,7 +43,15 @@ from containerguard.models.snapshot import (
     MountPoint,
     Skipped,
 )
-from containerguard.sources.engine_http import EngineHTTP
+from containerguard.sources.engine_http import EngineError, EngineHTTP
+
+if TYPE_CHECKING:
+    import docker
+    import docker.errors
+    import requests
+else:  # imported when a host is assessed, not when an image REF is resolved
+    docker = lazy_module("docker")
+    requests = lazy_module("requests")
 
 T = TypeVar("T")
 
@@ -62,8 +67,13 @@ BINARIES = ("containerd", "containerd-shim", "containerd-shim-runc-v1", "contain
 AUDIT_RULE_FILES = ("/etc/audit/audit.rules",)
 AUDIT_RULE_DIR = "/etc/audit/rules.d"
 ENV_KEYS = ("DOCKER_CONTENT_TRUST",)
-API_ERRORS = (docker.errors.DockerException, requests.RequestException, ValueError)
-"""What SDK calls raise on a dead, foreign or failing engine (ValueError: a non-JSON answer)."""
+
+
+def _api_errors() -> tuple[type[BaseException], ...]:
+    """What engine calls raise on a dead, foreign or failing engine (ValueError: a non-JSON answer).
+
+    A function, not a constant: naming the SDK's classes imports the SDK."""
+    return (docker.errors.DockerException, requests.RequestException, EngineError, ValueError)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -121,7 +131,7 @@ class HostCollector:
                     # Proxy variables never apply to the engine socket; reading them costs per request.
                     client.api.trust_env = False
                     self._engine = client.api
-            except (docker.errors.DockerException, ValueError) as exc:
+            except (docker.errors.DockerException, EngineError, ValueError) as exc:
                 if _unreachable(exc):
                     raise SourceError(f"cannot reach a Docker Engine at {self.url}: {_one_line(exc)}") from exc
                 detail = _one_line(exc).removeprefix("Error while fetching server API version: ")
@@ -135,20 +145,20 @@ class HostCollector:
         except docker.errors.APIError as exc:
             raise SourceError(f"Docker Engine at {self.url} answered an error to {what}: "
                               f"{_one_line(exc)}") from exc
-        except API_ERRORS as exc:
+        except _api_errors() as exc:
             raise SourceError(f"cannot read {what} from {self.url}: {_one_line(exc)}") from exc
 
     def _optional(self, what: str, call: Callable[[], T]) -> T | Skipped:
         """An engine call whose failure is data (e.g. history of an image removed meanwhile)."""
         try:
             return call()
-        except API_ERRORS as exc:
+        except _api_errors() as exc:
             return Skipped(f"{what}: {_one_line(exc)}")
 
     def _engine_version(self, api: Any) -> dict[str, Any]:
         try:
             version = api.version()
-        except (docker.errors.DockerException, requests.RequestException, ValueError) as exc:
+        except _api_errors() as exc:
             # A socket that is not Docker answers garbage or nothing: say so rather than the SDK's trace.
             raise SourceError(f"{self.url} did not answer as a Docker Engine: {_one_line(exc)}") from exc
         if not isinstance(version, dict) or "ApiVersion" not in version:
@@ -390,7 +400,7 @@ class HostCollector:
                 return None
             raise SourceError(f"Docker Engine at {self.url} answered an error to container inspect: "
                               f"{_one_line(exc)}") from exc
-        except API_ERRORS as exc:
+        except _api_errors() as exc:
             raise SourceError(f"cannot inspect container {cid[:12]} at {self.url}: {_one_line(exc)}") from exc
 
     def _image(self, api: Any, image_id: str) -> ImageFacts | None:
@@ -398,7 +408,7 @@ class HostCollector:
             inspect = api.inspect_image(image_id)
         except docker.errors.NotFound:
             return None
-        except API_ERRORS as exc:
+        except _api_errors() as exc:
             raise SourceError(f"cannot inspect image {image_id[:19]} at {self.url}: {_one_line(exc)}") from exc
         history = self._optional("image history", lambda: api.history(image_id))
         return ImageFacts(inspect, history if isinstance(history, Skipped) else tuple(history))

@@ -18,12 +18,16 @@ import http.client
 import json
 import re
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
-import docker.errors
-
 from containerguard.errors import SourceError
+from containerguard.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import docker.errors
+else:  # the SDK's error classes are needed only when the engine answers an error
+    docker = lazy_module("docker")
 
 MAX_RESPONSE = 64 * 1024 * 1024
 """No engine answer we read is near this; a hostile socket must not make us buffer gigabytes."""
@@ -38,8 +42,11 @@ RECONNECT = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetErr
 """What a kept-alive connection the daemon closed while idle raises on its next use."""
 
 
-class EngineError(docker.errors.DockerException):  # type: ignore[misc]  # the SDK has no type hints
-    """The socket failed (nothing listening, reset, timeout) or answered something that is not HTTP."""
+class EngineError(Exception):
+    """The socket failed (nothing listening, reset, timeout) or answered something that is not HTTP.
+
+    Not a subclass of the SDK's ``DockerException``, so that this module loads without the SDK (every
+    source module is imported to resolve an image REF); callers catch it beside ``DockerException``."""
 
 
 class _Response:

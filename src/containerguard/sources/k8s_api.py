@@ -22,18 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from urllib3 import HTTPResponse
-from urllib3.exceptions import HTTPError as Urllib3Error
-
 from containerguard.errors import SourceError
 from containerguard.lazy import lazy_module
 from containerguard.models.k8s import K8sCollected, K8sObject, K8sSkipped
 
 if TYPE_CHECKING:
     import kubernetes
+    import urllib3
+    import urllib3.exceptions
     from kubernetes.client.exceptions import ApiException
-else:
-    kubernetes = lazy_module("kubernetes")  # imported when a cluster is first read, not at start-up
+else:  # imported when a cluster is first read, not at start-up
+    kubernetes = lazy_module("kubernetes")
+    urllib3 = lazy_module("urllib3")
 
 PAGE_SIZE = 500
 """Objects per list call (kubectl's default chunk size)."""
@@ -142,7 +142,7 @@ def collect_cluster(kubeconfig: str = "", context: str = "", *, client: kubernet
             if exc.status == 401:
                 raise SourceError(f"{host}: credentials rejected (HTTP 401)") from exc
             raise SourceError(f"{host}: listing {kind.kind} failed: HTTP {exc.status} {_message(exc)}") from exc
-        except Urllib3Error as exc:
+        except urllib3.exceptions.HTTPError as exc:
             # Connection refused, TLS failures, timeouts: nothing else will work either.
             raise SourceError(f"cannot reach {host}: {exc}") from exc
         except (OSError, ValueError) as exc:
@@ -253,7 +253,7 @@ def list_kind(client: kubernetes.client.ApiClient, kind: ApiKind,
     except kubernetes.client.exceptions.ApiException as exc:
         raise WatchError(f"{host}: listing {kind.kind} failed: HTTP {exc.status} {_message(exc)}",
                          int(exc.status or 0)) from exc
-    except (Urllib3Error, OSError, ValueError) as exc:
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
         raise WatchError(f"{host}: listing {kind.kind} failed: {exc}") from exc
     return items, meta.get("resourceVersion", "")
 
@@ -282,9 +282,9 @@ class WatchStream:
             status = int(exc.status or 0)
             message = f"{self.host}: watching {kind.kind} failed: HTTP {status} {_message(exc)}"
             raise (WatchExpired(message) if status == 410 else WatchError(message, status)) from exc
-        except (Urllib3Error, OSError, ValueError) as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             raise WatchError(f"cannot reach {self.host} to watch {kind.kind}: {exc}") from exc
-        self._response: HTTPResponse = response
+        self._response: urllib3.HTTPResponse = response
 
     @property
     def closed(self) -> bool:
@@ -310,7 +310,7 @@ class WatchStream:
                 if event is not None:
                     yield event
             clean = not self.closed
-        except (Urllib3Error, OSError) as exc:
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
             if not self.closed:
                 raise WatchError(f"watch of {self.kind.kind} on {self.host} broke: {exc}") from exc
         finally:
@@ -357,7 +357,7 @@ class WatchStream:
 
     def _release(self, reusable: bool) -> None:
         # A stream read to its end leaves a reusable connection; a broken or shut one is dropped.
-        with contextlib.suppress(OSError, Urllib3Error):
+        with contextlib.suppress(OSError, urllib3.exceptions.HTTPError):
             if not reusable:
                 self._response.close()
             self._response.release_conn()

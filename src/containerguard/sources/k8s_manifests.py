@@ -15,13 +15,18 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Any, BinaryIO
-
-import yaml
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from containerguard.errors import SourceError
+from containerguard.lazy import lazy_module
 from containerguard.models.k8s import K8sCollected, K8sObject, K8sSkipped
+
+if TYPE_CHECKING:
+    import yaml
+else:  # imported when manifests are read: every source module is loaded to resolve an image REF
+    yaml = lazy_module("yaml")
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """Largest manifest file read; bigger ones are skipped (a manifest set is text, not a data dump)."""
@@ -29,17 +34,21 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 """Files picked up when a folder is given (a file named explicitly is read whatever its name)."""
 
 _SEPARATOR = re.compile(r"^(---|\.\.\.)(\s|$)")
-_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc]
+@cache
+def _loader_class() -> Any:
     """Safe loading (libyaml when available) that keeps timestamps as the strings they were.
 
     Kubernetes decodes YAML into JSON types, so ``creationTimestamp: 2024-01-01T00:00:00Z`` is a
     string there; PyYAML would make it a ``datetime`` and break JSON reports."""
+    base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
+    class Loader(base):  # type: ignore[misc]
+        pass
 
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node))
+    return Loader
 
 
 def read_paths(paths: Sequence[str], stdin: BinaryIO | None = None) -> K8sCollected:
@@ -144,7 +153,7 @@ def _parse_document(chunk: str, offset: int, source: str, objects: list[K8sObjec
                     skipped: list[K8sSkipped]) -> None:
     if not chunk.strip():
         return
-    loader = _Loader(chunk)
+    loader = _loader_class()(chunk)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from containerguard import __version__
 from containerguard.errors import SbomError
+from containerguard.jsontext import dumps_indented
 from containerguard.models.artifact import ImageMetadata, Layer, Platform
 from containerguard.models.sbom import Sbom, Skipped
 from containerguard.models.serde import distro_from_dict, distro_to_dict, package_from_dict, package_to_dict
@@ -39,7 +39,7 @@ class NativeJson(SbomFormat):
             "packages": [package_to_dict(p) for p in sbom.packages],
             "skipped": [{"path": s.path, "reason": s.reason, "layer": s.layer_digest} for s in sbom.skipped],
         }
-        return json.dumps(doc, indent=2) + "\n"
+        return dumps_indented(doc)
 
     def detect(self, document: dict[str, Any]) -> bool:
         """Our documents say so in ``schema``."""

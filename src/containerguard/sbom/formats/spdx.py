@@ -30,10 +30,9 @@ from importlib import resources
 from typing import Any
 from urllib.parse import quote
 
-from cyclonedx.spdx import is_expression
-
 from containerguard import __version__
 from containerguard.errors import SbomError
+from containerguard.jsontext import dumps_indented
 from containerguard.models.artifact import ImageMetadata
 from containerguard.models.sbom import Distro, Location, Package, Sbom, Skipped
 from containerguard.registry import register
@@ -67,7 +66,7 @@ class SpdxJson(SbomFormat):
 
     def write(self, sbom: Sbom) -> str:
         """The document as indented JSON, in a stable order."""
-        return json.dumps(build_document(sbom), indent=2) + "\n"
+        return dumps_indented(build_document(sbom))
 
     def detect(self, document: dict[str, Any]) -> bool:
         """SPDX 2.x JSON says so in ``spdxVersion``."""
@@ -108,6 +107,8 @@ class _Writer:
         return " AND ".join(f"({t})" if " " in t else t for t in terms)
 
     def _term(self, text: str) -> str:
+        from cyclonedx.spdx import is_expression  # ~20 ms to import: only when writing SPDX
+
         if is_expression(text):
             return text
         base = "LicenseRef-" + (_REF_CHARS.sub("-", text).strip("-") or "unknown")
