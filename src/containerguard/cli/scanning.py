@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # matching, policy and reports load when a scan runs, not at 
     from containerguard.models.report import ScanResult
     from containerguard.models.sbom import Sbom
     from containerguard.pipeline.policy import Policy
+    from containerguard.pipeline.vex import VexStatement
     from containerguard.report.base import VulnFormat
 
 ALL_SEVERITIES = ",".join(SEVERITY_LEVELS)
@@ -25,11 +26,15 @@ def load_policy(severity: str, ignore_unfixed: bool, ignorefile: Path | None, ve
     """The policy the options ask for; the ignore file defaults to one in the current directory."""
     from containerguard.pipeline.ignorefile import find_ignorefile, load_ignorefile
     from containerguard.pipeline.policy import Policy, parse_severities
-    from containerguard.pipeline.vex import load_vex
 
     path = ignorefile if ignorefile is not None else find_ignorefile(Path.cwd())
+    statements: tuple[VexStatement, ...] = ()
+    if vex:
+        from containerguard.pipeline.vex import load_vex
+
+        statements = load_vex(vex)
     return Policy(severities=parse_severities(severity), ignore_unfixed=ignore_unfixed,
-                  ignore_rules=load_ignorefile(path) if path is not None else (), vex=load_vex(vex))
+                  ignore_rules=load_ignorefile(path) if path is not None else (), vex=statements)
 
 
 def report_format(fmt: str) -> VulnFormat:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -17,7 +18,7 @@ from containerguard.models.advisory import Advisory
 from containerguard.models.finding import Finding, MatchEvidence
 from containerguard.models.sbom import Distro, Package
 from containerguard.registry import load_plugins, plugins
-from containerguard.versions.base import VersionScheme, scheme_for_ecosystem, schemes
+from containerguard.versions.base import VersionScheme, scheme_for_ecosystem, scheme_named
 from containerguard.vulndb.base import VulnStore
 
 from .ecosystems import Resolution
@@ -56,6 +57,12 @@ class MatchContext:
             self._available = self.store.ecosystems()
         return self._available
 
+    def prefetch(self, keys: Iterable[tuple[str, str]]) -> None:
+        """Fill the lookup cache for many (ecosystem, name) pairs with one store call."""
+        missing = [key for key in keys if key not in self._cache]
+        if missing:
+            self._cache.update(self.store.lookup_many(missing))
+
     def lookup(self, ecosystem: str, name: str) -> list[Advisory]:
         """Advisories for (ecosystem, name), cached: many binaries share one source package."""
         key = (ecosystem, name)
@@ -75,7 +82,7 @@ class MatchContext:
     def semver(self) -> VersionScheme | None:
         """The SemVer 2.0 scheme used by OSV ``SEMVER`` ranges."""
         if "\0semver" not in self._schemes:
-            self._schemes["\0semver"] = schemes().get("semver")
+            self._schemes["\0semver"] = scheme_named("semver")
         return self._schemes["\0semver"]
 
 
@@ -97,13 +104,15 @@ class Matcher(ABC):
         """Where ``package`` is recorded, given the ecosystems the database holds."""
 
     def match(self, package: Package, distro: Distro | None, store: VulnStore,
-              context: MatchContext | None = None) -> list[Finding]:
+              context: MatchContext | None = None, plan: Lookup | None = None) -> list[Finding]:
         """Findings for ``package``: one per vulnerability, each with the evidence of every record.
 
         ``context`` carries per-scan caches and collects skip counts; one is made when omitted.
+        ``plan`` is :meth:`lookup`'s answer when the caller already has it.
         """
         ctx = context if context is not None else MatchContext(store)
-        plan = self.lookup(package, distro, ctx.available)
+        if plan is None:
+            plan = self.lookup(package, distro, ctx.available)
         hits: list[Match] = []
         for ecosystem in plan.resolution.keys:
             scheme = ctx.scheme(ecosystem)

@@ -2,7 +2,8 @@
 
 Rules (documented here because policy gates depend on them):
 
-- A statement with a CVSS vector is scored with the ``cvss`` package; its level follows the CVSS
+- A statement with a CVSS vector is scored with the ``cvss`` package (the importers score the feeds'
+  vectors with it, and that score is used as it is); its level follows the CVSS
   bands (v3/v4: 0.0 -> NEGLIGIBLE ("None"), 0.1-3.9 LOW, 4.0-6.9 MEDIUM, 7.0-8.9 HIGH, 9.0-10.0
   CRITICAL; v2: LOW below 4.0, MEDIUM below 7.0, else HIGH). An unreadable vector keeps the
   statement's own level, if any.
@@ -17,10 +18,7 @@ Rules (documented here because policy gates depend on them):
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
-
-from cvss import CVSS2, CVSS3, CVSS4  # type: ignore[import-untyped, unused-ignore]
-from cvss.exceptions import CVSSError  # type: ignore[import-untyped, unused-ignore]
+from functools import lru_cache
 
 from containerguard.models.advisory import SEVERITY_LEVELS, Severity
 
@@ -74,18 +72,23 @@ def vector_kind(vector: str) -> str:
     return ""
 
 
+@lru_cache(maxsize=8192)
 def score_vector(vector: str) -> tuple[str, float] | None:
-    """(level, base score) of a CVSS v2/v3/v4 vector, or None when it does not parse."""
+    """(level, base score) of a CVSS v2/v3/v4 vector, or None when it does not parse (memoised: one vector
+    is scored once however many advisories and packages carry it)."""
     kind = vector_kind(vector)
+    if not kind:
+        return None  # a vendor's word kept in the vector field ("medium")
+    from cvss import CVSS2, CVSS3, CVSS4  # type: ignore[import-untyped, unused-ignore]  # first use only
+    from cvss.exceptions import CVSSError  # type: ignore[import-untyped, unused-ignore]
+
     try:
         if kind == "cvss_v3":
-            score: Decimal = CVSS3(vector.strip()).base_score
+            score = CVSS3(vector.strip()).base_score
         elif kind == "cvss_v4":
             score = CVSS4(vector.strip()).base_score
-        elif kind == "cvss_v2":
-            score = CVSS2(vector.strip().removeprefix("(").removesuffix(")")).base_score
         else:
-            return None
+            score = CVSS2(vector.strip().removeprefix("(").removesuffix(")")).base_score
     except (CVSSError, ValueError, KeyError, IndexError):
         return None
     value = float(score)
@@ -108,8 +111,12 @@ def normalize(statement: Severity) -> Severity:
     if not vector and vector_kind(statement.level):
         vector = statement.level
     if vector:
-        scored = score_vector(vector)
         kind = vector_kind(vector)
+        if statement.score is not None and kind and statement.source == kind:
+            # Scored from this vector at import, by the same library: only the banding is applied here.
+            return Severity(level=_band(statement.score, kind == "cvss_v2"), source=kind, score=statement.score,
+                            vector=vector.strip())
+        scored = score_vector(vector)
         if scored is not None:
             level, score = scored
             return Severity(level=level, source=kind, score=score, vector=vector.strip())

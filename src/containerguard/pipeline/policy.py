@@ -18,15 +18,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from containerguard.errors import ConfigError
 from containerguard.models.advisory import SEVERITY_LEVELS
 from containerguard.models.finding import Finding
 from containerguard.models.report import ScanNote, ScanResult
-from containerguard.pipeline.ignorefile import IgnoreRule
 from containerguard.pipeline.suppression import FILTER, IGNOREFILE, VEX, Suppression
-from containerguard.pipeline.vex import SUPPRESSING, VexStatement, decide
 from containerguard.sbom.formats._shared import image_purl
+
+if TYPE_CHECKING:  # the ignore-file and VEX machinery loads only when a policy has rules or statements
+    from containerguard.pipeline.ignorefile import IgnoreRule
+    from containerguard.pipeline.vex import VexStatement
 
 HEALTHY = "Healthy"
 UNHEALTHY = "Unhealthy"
@@ -91,6 +94,10 @@ def _suppression(finding: Finding, policy: Policy, image: str, expired: dict[str
                 expired.setdefault(rule.source, rule)
                 continue
             return Suppression(IGNOREFILE, source=rule.source, statement=rule.statement)
+    if not policy.vex:
+        return None
+    from containerguard.pipeline.vex import SUPPRESSING, decide
+
     statement = decide(policy.vex, finding, image)
     if statement is not None and statement.status in SUPPRESSING:
         return Suppression(VEX, statement.status, statement.source, statement.justification,

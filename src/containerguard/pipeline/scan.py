@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from containerguard.matchers.base import MatchContext, Matcher, all_matchers
+from containerguard.matchers.base import Lookup, MatchContext, Matcher, all_matchers
 from containerguard.matchers.severity import level_rank
 from containerguard.models.finding import Finding
 from containerguard.models.report import ScanNote, ScanResult
-from containerguard.models.sbom import Sbom
+from containerguard.models.sbom import Package, Sbom
 from containerguard.vulndb.base import DbStatus, VulnStore
 
 
@@ -53,6 +53,7 @@ def match_sbom(sbom: Sbom, store: VulnStore, matchers: list[Matcher] | None = No
     ctx = MatchContext(store)
     findings: list[Finding] = []
     skipped: Counter[tuple[str, str]] = Counter()
+    planned: list[tuple[Package, Matcher, Lookup]] = []
     for package in sbom.packages:
         run.packages += 1
         matcher = next((m for m in chosen if m.handles(package, sbom.distro)), None)
@@ -66,8 +67,13 @@ def match_sbom(sbom: Sbom, store: VulnStore, matchers: list[Matcher] | None = No
         if not plan.resolution.keys:
             skipped[(plan.resolution.wanted, f"no advisory data for ecosystem {plan.resolution.wanted}")] += 1
             continue
+        planned.append((package, matcher, plan))
+    # Every record the image can touch in one store call, then the matchers read the cache.
+    ctx.prefetch((ecosystem, name) for _, _, plan in planned
+                 for ecosystem in plan.resolution.keys for name in plan.names)
+    for package, matcher, plan in planned:
         run.matched += 1
-        found = matcher.match(package, sbom.distro, store, ctx)
+        found = matcher.match(package, sbom.distro, store, ctx, plan)
         if found:
             run.vulnerable += 1
         findings.extend(found)

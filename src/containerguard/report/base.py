@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
@@ -34,7 +35,20 @@ def vuln_formats() -> dict[str, VulnFormat]:
 
 
 def get_vuln_format(name: str) -> VulnFormat:
-    """The format called ``name``, or :class:`ConfigError` listing the known ones."""
+    """The format called ``name``, or :class:`ConfigError` listing the known ones.
+
+    The format's conventional module (``vuln_<name>``) is tried first, so a scan imports the one
+    format it writes rather than all of them; any other name loads every plugin to look."""
+    if name not in plugins("vuln-format") and name.isidentifier():
+        module = f"{__package__}.vuln_{name}"
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    cls = plugins("vuln-format").get(name)
+    if cls is not None:
+        return cls()  # type: ignore[no-any-return]
     formats = vuln_formats()
     if name not in formats:
         raise ConfigError(f"unknown report format {name!r} (known: {', '.join(sorted(formats))})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import sys
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
@@ -37,10 +39,44 @@ def schemes() -> dict[str, VersionScheme]:
     return {name: cls() for name, cls in plugins("version-scheme").items()}
 
 
+MODULE_HINTS = {"Debian": "deb", "Ubuntu": "deb", "PyPI": "pep440", "npm": "semver", "crates.io": "semver",
+                "Go": "go", "Alpine": "apk", "Maven": "maven", "RubyGems": "gem", "NuGet": "nuget",
+                "Packagist": "composer"}
+"""The scheme module of the common ecosystems, imported first so that a scan imports the schemes it
+uses rather than all of them. Only a fast path: an ecosystem the hinted module does not serve (or one
+not listed) loads every scheme plugin, so a new scheme needs no entry here."""
+
+
+def _registered(module: str) -> dict[str, VersionScheme]:
+    """The schemes registered so far, after importing ``module`` of this package if it exists."""
+    qualified = f"{__package__}.{module}"
+    if qualified not in sys.modules:
+        try:
+            importlib.import_module(qualified)
+        except ModuleNotFoundError as exc:
+            if exc.name != qualified:
+                raise
+    return {name: cls() for name, cls in plugins("version-scheme").items()}
+
+
+def scheme_named(name: str) -> VersionScheme | None:
+    """The scheme called ``name`` (``deb``, ``semver``…), or None."""
+    return _registered(name).get(name) or schemes().get(name)
+
+
+def _serving(base: str, candidates: dict[str, VersionScheme]) -> VersionScheme | None:
+    return next((s for s in candidates.values() if base in s.ecosystems), None)
+
+
 def scheme_for_ecosystem(ecosystem: str) -> VersionScheme:
     """The scheme for an OSV ecosystem such as ``Debian:12`` or ``PyPI``; VersionError when unknown."""
     base = ecosystem.split(":", 1)[0]
-    for scheme in schemes().values():
-        if base in scheme.ecosystems:
+    hint = MODULE_HINTS.get(base)
+    if hint:
+        scheme = _serving(base, _registered(hint))
+        if scheme is not None:
             return scheme
+    scheme = _serving(base, schemes())
+    if scheme is not None:
+        return scheme
     raise VersionError(f"no version scheme for ecosystem {ecosystem!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from containerguard.models.advisory import Advisory
@@ -39,6 +40,11 @@ class VulnStore(ABC):
         """Advisories affecting ``package`` in ``ecosystem`` (exact OSV ecosystem such as ``Debian:12``;
         the name is normalised as the ecosystem requires). Each returned advisory's ``affected`` holds
         only the entries for that (ecosystem, package). Withdrawn records are never returned."""
+
+    def lookup_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Advisory]]:
+        """:meth:`lookup` for many (ecosystem, package) pairs at once, keyed as given. Stores that can
+        answer in fewer round trips override this; the result is the same as one lookup per pair."""
+        return {key: self.lookup(*key) for key in dict.fromkeys(keys)}
 
     @abstractmethod
     def ecosystems(self) -> frozenset[str]:

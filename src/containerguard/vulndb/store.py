@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote
@@ -171,6 +172,35 @@ class SqliteVulnStore(VulnStore):
                                    affected=codec.loads_affected(str(affected))))
         return out
 
+    _BATCH = 500
+    """Names per query in :meth:`lookup_many` (well under SQLite's bound-parameter limit)."""
+
+    def lookup_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Advisory]]:
+        """:meth:`lookup` for many pairs, one query per ecosystem and batch of names instead of one per
+        pair (an image's packages are a few hundred lookups)."""
+        wanted: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for key in dict.fromkeys(keys):
+            eco = normalise_ecosystem(key[0])
+            wanted.setdefault((eco, normalise_name(eco, key[1])), []).append(key)
+        by_ecosystem: dict[str, list[str]] = {}
+        for eco, name in wanted:
+            by_ecosystem.setdefault(eco, []).append(name)
+        found: dict[tuple[str, str], list[Advisory]] = {}
+        for eco, names in by_ecosystem.items():
+            for start in range(0, len(names), self._BATCH):
+                batch = names[start:start + self._BATCH]
+                rows = self._query(
+                    "SELECT i.name, a.rowid, a.head, i.affected FROM affected_index i "
+                    "JOIN advisories a ON a.rowid = i.advisory "
+                    f"WHERE i.ecosystem = ? AND i.name IN ({', '.join('?' * len(batch))}) AND a.withdrawn = '' "
+                    "ORDER BY i.name, a.id, a.source, a.scope", (eco, *batch))
+                with self._lock:
+                    for row_name, rowid, head, affected in rows:
+                        found.setdefault((eco, str(row_name)), []).append(
+                            replace(self._head(int(str(rowid)), str(head)),
+                                    affected=codec.loads_affected(str(affected))))
+        return {key: list(found.get(norm, ())) for norm, keys in wanted.items() for key in keys}
+
     def ecosystems(self) -> frozenset[str]:
         """Every ecosystem with at least one served (not withdrawn) record."""
         if self._ecosystems is None:
@@ -186,6 +216,7 @@ class SqliteVulnStore(VulnStore):
             for s, loc, r, m, lm, at in self._query(
                 "SELECT source, location, records, malformed, last_modified, imported_at FROM sources "
                 "ORDER BY source, location"))
-        count = self._query("SELECT count(*) FROM advisories WHERE withdrawn = ''")[0][0]
+        # The builder records the count; a database built before it did is counted (a full read).
+        count = meta.get("advisories") or self._query("SELECT count(*) FROM advisories WHERE withdrawn = ''")[0][0]
         return DbStatus(path=str(self.path), schema_version=self.schema_version,
                         built_at=meta.get("built_at", ""), sources=sources, advisories=int(str(count)))

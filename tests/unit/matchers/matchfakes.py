@@ -71,7 +71,7 @@ def fake_schemes(monkeypatch: pytest.MonkeyPatch) -> Iterator[DottedScheme]:
     """Route every ecosystem (and SEMVER ranges) to :class:`DottedScheme`."""
     scheme = DottedScheme()
     monkeypatch.setattr(matcher_base, "scheme_for_ecosystem", lambda ecosystem: scheme)
-    monkeypatch.setattr(matcher_base, "schemes", lambda: {"semver": scheme})
+    monkeypatch.setattr(matcher_base, "scheme_named", lambda name: scheme if name == "semver" else None)
     yield scheme
 
 

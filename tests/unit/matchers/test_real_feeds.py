@@ -287,3 +287,39 @@ def test_matcher_agrees_with_plain_loop_bookworm(store: SqliteVulnStore) -> None
         assert got == _oracle("Debian:12", source, version, "debian"), (source, version)
         checked += 1
     assert checked > 100
+
+
+def test_import_scores_are_what_scoring_the_vector_gives(store: SqliteVulnStore) -> None:
+    """The matcher takes a CVSS score the importer stored instead of scoring the vector again: on every
+    vector statement of the real feeds both roads give the same severity."""
+    from dataclasses import replace
+
+    from containerguard.matchers.severity import normalize
+
+    statements = {s for eco in store.ecosystems() for row in store._query(
+        "SELECT DISTINCT i.name FROM affected_index i WHERE i.ecosystem = ?", (eco,))
+        for a in store.lookup(eco, str(row[0])) for s in (*a.severity, *(x for f in a.affected for x in f.severity))
+        if s.vector}
+    scored = [s for s in statements if s.score is not None]
+    assert len(scored) >= 20 and {s.source for s in scored} >= {"cvss_v3"}
+    for s in statements:
+        assert normalize(s) == normalize(replace(s, score=None)), s
+
+
+@pytest.mark.parametrize(("osv_type", "vector"), [
+    ("CVSS_V2", "AV:N/AC:L/Au:N/C:P/I:P/A:P"),
+    ("CVSS_V2", "AV:N/AC:L/Au:N/C:C/I:C/A:C"),  # 10.0: HIGH in v2 bands, CRITICAL as the importer bands it
+    ("CVSS_V3", "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),
+    ("CVSS_V3", "CVSS:3.1/AV:L/AC:H/PR:H/UI:R/S:U/C:N/I:N/A:N"),  # 0.0
+    ("CVSS_V4", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"),
+    ("CVSS_V3", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"),  # mislabelled: not scored
+])
+def test_import_score_and_vector_score_agree(osv_type: str, vector: str) -> None:
+    from dataclasses import replace
+
+    from containerguard.matchers.severity import normalize
+    from containerguard.vulndb.severity import cvss_severity
+
+    stored = cvss_severity(osv_type, vector)
+    assert stored is not None
+    assert normalize(stored) == normalize(replace(stored, score=None))

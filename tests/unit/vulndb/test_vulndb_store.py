@@ -331,3 +331,37 @@ def test_lookup_speed(tmp_path: Path) -> None:
                 assert len(store.lookup("PyPI", f"PKG{i}")) == 10
         assert time.perf_counter() - started < 2.0
     shutil.rmtree(folder)
+
+
+@needs_feeds
+def test_status_count_recorded_at_build_equals_a_full_count(tmp_path: Path) -> None:
+    db = tmp_path / "vulns.sqlite"
+    report = import_feeds([FeedInput(FEEDS / "pypi")], db)
+    with SqliteVulnStore(db) as store:
+        recorded = store.status().advisories
+    with sqlite3.connect(db) as conn:
+        counted = conn.execute("SELECT count(*) FROM advisories WHERE withdrawn = ''").fetchone()[0]
+        assert conn.execute("SELECT value FROM meta WHERE key = 'advisories'").fetchone() == (str(counted),)
+        conn.execute("DELETE FROM meta WHERE key = 'advisories'")  # a database built before the count was kept
+    conn.close()
+    with SqliteVulnStore(db) as store:
+        assert store.status().advisories == recorded == counted == report.advisories
+
+
+@needs_feeds
+def test_lookup_many_equals_one_lookup_per_pair(shared_db: tuple[Path, build.ImportReport],
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    db, _ = shared_db
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        indexed = conn.execute("SELECT ecosystem, name FROM affected_index ORDER BY ecosystem, name").fetchall()
+    conn.close()
+    keys = [(str(e), str(n)) for e, n in indexed[::40]]
+    # Spellings the store normalises (PEP 503), a repeat, pairs with no record and an unknown ecosystem.
+    keys += [("PyPI", "Django"), ("PyPI", "django"), ("PyPI", "DJANGO"), ("npm", "no-such-package-xyz"),
+             ("Nowhere:1", "x"), keys[0]]
+    monkeypatch.setattr(SqliteVulnStore, "_BATCH", 50)  # several batches per ecosystem
+    with SqliteVulnStore(db) as store:
+        many = store.lookup_many(keys)
+        assert set(many) == set(keys)
+        assert all(many[key] == store.lookup(*key) for key in keys)
+        assert many[("PyPI", "Django")] and many[("npm", "no-such-package-xyz")] == []
