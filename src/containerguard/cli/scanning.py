@@ -15,6 +15,7 @@ from containerguard.models.advisory import SEVERITY_LEVELS
 if TYPE_CHECKING:  # matching, policy and reports load when a scan runs, not at CLI start-up (`sbom` needs none)
     from containerguard.models.report import ScanResult
     from containerguard.models.sbom import Sbom
+    from containerguard.pipeline.ignorefile import IgnoreRule
     from containerguard.pipeline.policy import Policy
     from containerguard.pipeline.vex import VexStatement
     from containerguard.report.base import VulnFormat
@@ -24,17 +25,21 @@ ALL_SEVERITIES = ",".join(SEVERITY_LEVELS)
 
 def load_policy(severity: str, ignore_unfixed: bool, ignorefile: Path | None, vex: list[Path]) -> Policy:
     """The policy the options ask for; the ignore file defaults to one in the current directory."""
-    from containerguard.pipeline.ignorefile import find_ignorefile, load_ignorefile
-    from containerguard.pipeline.policy import Policy, parse_severities
+    from containerguard.pipeline.policy import Policy, find_ignorefile, parse_severities
 
     path = ignorefile if ignorefile is not None else find_ignorefile(Path.cwd())
+    rules: tuple[IgnoreRule, ...] = ()
+    if path is not None:
+        from containerguard.pipeline.ignorefile import load_ignorefile
+
+        rules = load_ignorefile(path)
     statements: tuple[VexStatement, ...] = ()
     if vex:
         from containerguard.pipeline.vex import load_vex
 
         statements = load_vex(vex)
     return Policy(severities=parse_severities(severity), ignore_unfixed=ignore_unfixed,
-                  ignore_rules=load_ignorefile(path) if path is not None else (), vex=statements)
+                  ignore_rules=rules, vex=statements)
 
 
 def report_format(fmt: str) -> VulnFormat:

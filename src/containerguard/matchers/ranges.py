@@ -121,12 +121,13 @@ def semver_form(version: str) -> str:
 
 def evaluate(version: str, affected: Affected, ecosystem_scheme: VersionScheme,
              semver_scheme: VersionScheme | None) -> RangeHit | None:
-    """Whether ``version`` is affected by one ``affected`` entry (versions list, then ranges).
+    """Whether ``version`` is affected by one ``affected`` entry (ranges, then the versions list).
 
     Raises :class:`VersionError` when a range event cannot be read by its scheme: the caller skips
     that record for this package rather than guess.
     """
-    listed = _in_versions(version, affected.versions, ecosystem_scheme)
+    # A range hit is the answer whatever the listing says, so the listing (often every affected
+    # release, each compared by the scheme) is read only when no range holds the version.
     try:
         for rng in affected.ranges:
             if rng.type == "ECOSYSTEM":
@@ -139,10 +140,13 @@ def evaluate(version: str, affected: Affected, ecosystem_scheme: VersionScheme,
                 continue  # GIT (and unknown) ranges describe commits, not installed versions
             if hit is not None:
                 return hit
-    except VersionError:
-        if listed is None:
-            raise
+        unreadable: VersionError | None = None
+    except VersionError as exc:
+        unreadable = exc
     # An explicit listing is enough on its own, even when a range of the record is unreadable.
+    listed = _in_versions(version, affected.versions, ecosystem_scheme)
     if listed is not None:
         return RangeHit(range=f"versions {listed}", fixed="")
+    if unreadable is not None:
+        raise unreadable
     return None

@@ -42,8 +42,6 @@ if TYPE_CHECKING:
 else:  # imported when a YAML ignore file is read, not by every scan
     yaml = lazy_module("yaml")
 
-DEFAULT_NAMES = (".containerguardignore", ".containerguardignore.yaml", ".containerguardignore.yml")
-"""Looked up in the current directory, in this order, when no ``--ignorefile`` is given."""
 _TRIVY_SECTIONS = frozenset({"misconfigurations", "secrets", "licenses"})
 """Other sections of Trivy's YAML ignore file: accepted, not about vulnerabilities."""
 _ENTRY_KEYS = frozenset({"id", "paths", "purls", "package", "expired_at", "statement"})
@@ -81,15 +79,6 @@ class IgnoreRule:
             if not any(fnmatchcase(w, g.lstrip("/")) for w in where for g in self.paths):
                 return False
         return True
-
-
-def find_ignorefile(directory: Path) -> Path | None:
-    """The default ignore file in ``directory``, if there is one."""
-    for name in DEFAULT_NAMES:
-        candidate = directory / name
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def load_ignorefile(path: Path) -> tuple[IgnoreRule, ...]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from containerguard.errors import ConfigError
@@ -25,7 +26,9 @@ from containerguard.models.advisory import SEVERITY_LEVELS
 from containerguard.models.finding import Finding
 from containerguard.models.report import ScanNote, ScanResult
 from containerguard.pipeline.suppression import FILTER, IGNOREFILE, VEX, Suppression
-from containerguard.sbom.formats._shared import image_purl
+
+DEFAULT_NAMES = (".containerguardignore", ".containerguardignore.yaml", ".containerguardignore.yml")
+"""Ignore files looked up in the current directory, in this order, when no ``--ignorefile`` is given."""
 
 if TYPE_CHECKING:  # the ignore-file and VEX machinery loads only when a policy has rules or statements
     from containerguard.pipeline.ignorefile import IgnoreRule
@@ -62,12 +65,25 @@ def parse_severities(text: str) -> frozenset[str]:
     return levels
 
 
+def find_ignorefile(directory: Path) -> Path | None:
+    """The default ignore file in ``directory``, if there is one."""
+    for name in DEFAULT_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def apply_policy(result: ScanResult, policy: Policy) -> ScanResult:
     """The result with policy applied: findings split into kept and suppressed, health set.
 
     Expired ignore entries that would have matched a finding are reported as notes.
     """
-    image = image_purl(result.sbom.artifact)
+    image = ""
+    if policy.vex:  # VEX statements name products by purl
+        from containerguard.sbom.formats._shared import image_purl
+
+        image = image_purl(result.sbom.artifact)
     kept: list[Finding] = []
     suppressed: list[Finding] = []
     expired: dict[str, IgnoreRule] = {}

@@ -103,6 +103,43 @@ def verrevcmp(a: bytes, b: bytes) -> int:
     return 0
 
 
+_END = ((0,), 0)
+"""What a part looks like past its end to ``verrevcmp``: an empty non-digit run (order 0), then 0."""
+
+
+def _part_key(part: bytes) -> tuple[object, ...]:
+    """A tuple that orders as :func:`verrevcmp` orders ``part``: pairs of a non-digit run (its bytes'
+    :func:`_order` values, closed by 0 so that a shorter run sorts as dpkg's end-of-string does) and
+    a digit run (its integer value), then :data:`_END`.
+
+    Every key has at least one pair (an empty part is one empty pair, as ``"0"`` is), and only a first
+    run can be empty, so no key is a prefix of another: tuple order never takes "shorter" for "smaller"
+    and the pair where two keys differ decides, as in ``verrevcmp``."""
+    key: list[object] = []
+    i, n = 0, len(part)
+    while True:
+        start = i
+        while i < n and not 48 <= part[i] <= 57:
+            i += 1
+        key.append((*(_order(c) for c in part[start:i]), 0))
+        start = i
+        while i < n and 48 <= part[i] <= 57:
+            i += 1
+        key.append(int(part[start:i] or b"0"))
+        if i >= n:
+            break
+    key.extend(_END)
+    return tuple(key)
+
+
+@lru_cache(maxsize=65536)
+def sort_key(version: str) -> tuple[int, tuple[object, ...], tuple[object, ...]]:
+    """A key whose tuple order is dpkg's version order (one :func:`parse` and two part keys, cached:
+    matching compares one installed version with many fixed versions)."""
+    epoch, upstream, revision = parse(version)
+    return epoch, _part_key(upstream), _part_key(revision)
+
+
 @register("version-scheme")
 class DebVersion(VersionScheme):
     """dpkg version ordering (Debian, Ubuntu)."""
@@ -112,8 +149,5 @@ class DebVersion(VersionScheme):
 
     def compare(self, a: str, b: str) -> int:
         """dpkg's ``dpkg_version_compare``: epoch, then upstream, then revision."""
-        ea, ua, ra = parse(a)
-        eb, ub, rb = parse(b)
-        if ea != eb:
-            return -1 if ea < eb else 1
-        return verrevcmp(ua, ub) or verrevcmp(ra, rb)
+        ka, kb = sort_key(a), sort_key(b)
+        return (ka > kb) - (ka < kb)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
+
 from containerguard.models.advisory import Advisory, Affected, AffectedRange, RangeEvent, Severity
 
 
@@ -78,9 +80,18 @@ def dumps(a: Advisory) -> str:
     return json.dumps(advisory_to_dict(a), separators=(",", ":"), ensure_ascii=False)
 
 
+def _parse(blob: str | bytes) -> Any:
+    # orjson reads these blobs about three times faster; json reads what orjson refuses (integers
+    # beyond 64 bits, escaped lone surrogates), so what is read never depends on which parser ran.
+    try:
+        return orjson.loads(blob)
+    except orjson.JSONDecodeError:
+        return json.loads(blob)
+
+
 def loads(blob: str | bytes) -> Advisory:
     """Inverse of :func:`dumps`."""
-    return advisory_from_dict(json.loads(blob))
+    return advisory_from_dict(_parse(blob))
 
 
 def dumps_affected(entries: list[Affected]) -> str:
@@ -90,4 +101,4 @@ def dumps_affected(entries: list[Affected]) -> str:
 
 def loads_affected(blob: str | bytes) -> tuple[Affected, ...]:
     """Inverse of :func:`dumps_affected`."""
-    return tuple(_affected_from_dict(d) for d in json.loads(blob))
+    return tuple(_affected_from_dict(d) for d in _parse(blob))

@@ -16,8 +16,8 @@ from containerguard.models.artifact import ImageMetadata
 from containerguard.models.finding import Finding
 from containerguard.models.report import ScanResult
 from containerguard.models.sbom import Location, Package, Sbom
-from containerguard.pipeline.ignorefile import find_ignorefile, load_ignorefile, parse_ignorefile
-from containerguard.pipeline.policy import Policy, apply_policy, parse_severities, severity_counts
+from containerguard.pipeline.ignorefile import load_ignorefile, parse_ignorefile
+from containerguard.pipeline.policy import Policy, apply_policy, find_ignorefile, parse_severities, severity_counts
 from containerguard.pipeline.purlmatch import purl_matches
 from containerguard.pipeline.suppression import Suppression, parse_suppression
 from containerguard.pipeline.vex import load_vex, parse_vex
