@@ -140,3 +140,23 @@ def test_agrees_with_libapt_on_generated_versions(apt_pkg_oracle: Oracle) -> Non
 def test_agrees_with_libapt_hypothesis(apt_pkg_oracle: Oracle, pairs: list[tuple[str, str]]) -> None:
     pairs = [(a, b) for a, b in pairs if deb.valid(a) and deb.valid(b)]
     assert not disagreements(deb.compare, apt_pkg_oracle, pairs)
+
+
+def _by_verrevcmp(a: str, b: str) -> int:
+    from containerguard.versions.deb import parse, verrevcmp
+
+    (ea, ua, ra), (eb, ub, rb) = parse(a), parse(b)
+    if ea != eb:
+        return -1 if ea < eb else 1
+    return verrevcmp(ua, ub) or verrevcmp(ra, rb)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text("0123456789.~+-:aAzZ", min_size=1, max_size=9), st.text("0123456789.~+-:aAzZ", min_size=1, max_size=9))
+def test_sort_key_orders_as_the_verrevcmp_port(a: str, b: str) -> None:
+    # compare() goes through cached tuple keys; dpkg's loop, ported as verrevcmp, is the reference.
+    try:
+        expected = _by_verrevcmp(a, b)
+    except VersionError:
+        return
+    assert deb.compare(a, b) == sign(expected)
