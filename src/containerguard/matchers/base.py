@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 from containerguard.errors import VersionError
-from containerguard.models.advisory import Advisory
 from containerguard.models.finding import Finding, MatchEvidence
 from containerguard.models.sbom import Distro, Package
 from containerguard.registry import load_plugins, plugins
 from containerguard.versions.base import VersionScheme, scheme_for_ecosystem, scheme_named
-from containerguard.vulndb.base import VulnStore
+from containerguard.vulndb.base import Candidate, VulnStore
 
 from .ecosystems import Resolution
 from .merge import Match, merge
@@ -43,7 +42,7 @@ class MatchContext:
 
     store: VulnStore
     _available: frozenset[str] | None = None
-    _cache: dict[tuple[str, str], list[Advisory]] = field(default_factory=dict)
+    _cache: dict[tuple[str, str], list[Candidate]] = field(default_factory=dict)
     _schemes: dict[str, VersionScheme | None] = field(default_factory=dict)
     skipped_records: Counter[str] = field(default_factory=Counter)
     """Records skipped for a package because one of their versions would not parse, by ecosystem."""
@@ -61,13 +60,13 @@ class MatchContext:
         """Fill the lookup cache for many (ecosystem, name) pairs with one store call."""
         missing = [key for key in keys if key not in self._cache]
         if missing:
-            self._cache.update(self.store.lookup_many(missing))
+            self._cache.update(self.store.candidates(missing))
 
-    def lookup(self, ecosystem: str, name: str) -> list[Advisory]:
-        """Advisories for (ecosystem, name), cached: many binaries share one source package."""
+    def lookup(self, ecosystem: str, name: str) -> list[Candidate]:
+        """The records of (ecosystem, name), cached: many binaries share one source package."""
         key = (ecosystem, name)
         if key not in self._cache:
-            self._cache[key] = self.store.lookup(ecosystem, name)
+            self._cache[key] = self.store.candidates([key])[key]
         return self._cache[key]
 
     def scheme(self, ecosystem: str) -> VersionScheme | None:
@@ -125,20 +124,20 @@ class Matcher(ABC):
                 continue
             seen: set[str] = set()
             for name in plan.names:
-                for advisory in ctx.lookup(ecosystem, name):
-                    if advisory.id in seen:
+                for record in ctx.lookup(ecosystem, name):
+                    if record.id in seen:
                         continue  # the same record under the source and the binary name
-                    hit = self._evaluate(advisory, ecosystem, name, plan, scheme, ctx)
+                    hit = self._evaluate(record, ecosystem, name, plan, scheme, ctx)
                     if hit is not None:
-                        seen.add(advisory.id)
+                        seen.add(record.id)
                         hits.append(hit)
         return merge(package, plan.version, hits)
 
     @staticmethod
-    def _evaluate(advisory: Advisory, ecosystem: str, name: str, plan: Lookup, scheme: VersionScheme,
+    def _evaluate(record: Candidate, ecosystem: str, name: str, plan: Lookup, scheme: VersionScheme,
                   ctx: MatchContext) -> Match | None:
         unreadable = False
-        for affected in advisory.affected:
+        for affected in record.affected:
             if affected.ecosystem != ecosystem or affected.fix_state == "not-affected":
                 continue
             try:
@@ -150,9 +149,10 @@ class Matcher(ABC):
                 continue
             if hit is None:
                 continue
-            evidence = MatchEvidence(record=advisory.id, ecosystem=ecosystem, package=name,
+            evidence = MatchEvidence(record=record.id, ecosystem=ecosystem, package=name,
                                      version=plan.version, version_field=plan.version_field, range=hit.range)
-            return Match(advisory=advisory, affected=affected, evidence=evidence, fixed=hit.fixed, scheme=scheme)
+            return Match(advisory=record.load(), affected=affected, evidence=evidence, fixed=hit.fixed,
+                         scheme=scheme)
         if unreadable:
             ctx.skipped_records[ecosystem] += 1
         return None

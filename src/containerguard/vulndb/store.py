@@ -12,15 +12,16 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
 from containerguard.config import Settings
 from containerguard.errors import VulnDbError
-from containerguard.models.advisory import Advisory
+from containerguard.models.advisory import Advisory, Affected
 
 from . import codec
-from .base import DbStatus, SourceStatus, VulnStore
+from .base import Candidate, DbStatus, SourceStatus, VulnStore
 from .names import normalise_ecosystem, normalise_name
 
 SCHEMA_VERSION = 1
@@ -178,6 +179,11 @@ class SqliteVulnStore(VulnStore):
     def lookup_many(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Advisory]]:
         """:meth:`lookup` for many pairs, one query per ecosystem and batch of names instead of one per
         pair (an image's packages are a few hundred lookups)."""
+        return {key: [c.load() for c in found] for key, found in self.candidates(keys).items()}
+
+    def candidates(self, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Candidate]]:
+        """The records of many pairs with their ``affected`` entries decoded and the rest of each record
+        decoded on :attr:`Candidate.load` (matching loads the few that match)."""
         wanted: dict[tuple[str, str], list[tuple[str, str]]] = {}
         for key in dict.fromkeys(keys):
             eco = normalise_ecosystem(key[0])
@@ -185,21 +191,24 @@ class SqliteVulnStore(VulnStore):
         by_ecosystem: dict[str, list[str]] = {}
         for eco, name in wanted:
             by_ecosystem.setdefault(eco, []).append(name)
-        found: dict[tuple[str, str], list[Advisory]] = {}
+        found: dict[tuple[str, str], list[Candidate]] = {}
         for eco, names in by_ecosystem.items():
             for start in range(0, len(names), self._BATCH):
                 batch = names[start:start + self._BATCH]
                 rows = self._query(
-                    "SELECT i.name, a.rowid, a.head, i.affected FROM affected_index i "
+                    "SELECT i.name, a.rowid, a.id, a.head, i.affected FROM affected_index i "
                     "JOIN advisories a ON a.rowid = i.advisory "
                     f"WHERE i.ecosystem = ? AND i.name IN ({', '.join('?' * len(batch))}) AND a.withdrawn = '' "
                     "ORDER BY i.name, a.id, a.source, a.scope", (eco, *batch))
-                with self._lock:
-                    for row_name, rowid, head, affected in rows:
-                        found.setdefault((eco, str(row_name)), []).append(
-                            replace(self._head(int(str(rowid)), str(head)),
-                                    affected=codec.loads_affected(str(affected))))
+                for row_name, rowid, advisory_id, head, affected in rows:
+                    entries = codec.loads_affected(str(affected))
+                    found.setdefault((eco, str(row_name)), []).append(
+                        Candidate(str(advisory_id), entries, partial(self._load, int(str(rowid)), str(head), entries)))
         return {key: list(found.get(norm, ())) for norm, keys in wanted.items() for key in keys}
+
+    def _load(self, rowid: int, head: str, affected: tuple[Affected, ...]) -> Advisory:
+        with self._lock:
+            return replace(self._head(rowid, head), affected=affected)
 
     def ecosystems(self) -> frozenset[str]:
         """Every ecosystem with at least one served (not withdrawn) record."""

@@ -365,3 +365,7 @@ def test_lookup_many_equals_one_lookup_per_pair(shared_db: tuple[Path, build.Imp
         assert set(many) == set(keys)
         assert all(many[key] == store.lookup(*key) for key in keys)
         assert many[("PyPI", "Django")] and many[("npm", "no-such-package-xyz")] == []
+        # Candidates carry the id and narrowed entries up front and load the same advisory on demand.
+        candidates = store.candidates(keys)
+        assert all([(c.id, c.affected) for c in candidates[key]] == [(a.id, a.affected) for a in many[key]]
+                   and [c.load() for c in candidates[key]] == many[key] for key in keys)
