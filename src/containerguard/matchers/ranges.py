@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cmp_to_key
-from typing import Any
+from typing import Any, Literal
 
 from containerguard.errors import VersionError
 from containerguard.models.advisory import Affected, AffectedRange, RangeEvent
@@ -76,8 +76,32 @@ def _interval_text(start: RangeEvent | None, end: RangeEvent | None) -> str:
     return f"[{low}, {end.version})"
 
 
+def _simple_range(version: str, rng: AffectedRange, scheme: VersionScheme) -> RangeHit | Literal[False] | None:
+    """The evaluation of the commonest shape, one ``introduced`` then one ``fixed``/``last_affected``
+    event in increasing order, without the general sort; ``False`` for any other shape."""
+    start, end = rng.events
+    if start.kind != "introduced" or end.kind not in ("fixed", "last_affected"):
+        return False
+    if not _is_zero(start):
+        if scheme.compare(start.version, end.version) >= 0:
+            return False  # out of order or equal: the general evaluation orders them
+        if scheme.compare(version, start.version) < 0:
+            return None
+    if _past(scheme, version, end):
+        return None
+    return RangeHit(range=f"{rng.type} {_interval_text(start, end)}", fixed=end.version if end.kind == "fixed" else "")
+
+
 def in_range(version: str, rng: AffectedRange, scheme: VersionScheme) -> RangeHit | None:
     """Whether ``version`` is inside one range; VersionError when an event does not parse."""
+    if len(rng.events) == 2:
+        simple = _simple_range(version, rng, scheme)
+        if simple is None or isinstance(simple, RangeHit):
+            return simple
+    return _general_range(version, rng, scheme)
+
+
+def _general_range(version: str, rng: AffectedRange, scheme: VersionScheme) -> RangeHit | None:
     events = list(rng.events)
     limits = [e for e in events if e.kind == "limit"]
     if limits and not any(not _ge(scheme, version, e) for e in limits):

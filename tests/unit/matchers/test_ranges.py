@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from matchfakes import DottedScheme, affected, rng
 
 from containerguard.errors import VersionError
-from containerguard.matchers.ranges import evaluate, semver_form
+from containerguard.matchers.ranges import RangeHit, evaluate, semver_form
 from containerguard.models.advisory import AffectedRange
 
 S = DottedScheme()
@@ -73,3 +75,38 @@ def test_listed_version_survives_an_unreadable_range() -> None:
 @pytest.mark.parametrize(("raw", "expected"), [("v1.2.3", "1.2.3"), ("1.2.3", "1.2.3"), ("vendor", "vendor")])
 def test_semver_form(raw: str, expected: str) -> None:
     assert semver_form(raw) == expected
+
+
+def _outcome(evaluate_range: Callable[..., RangeHit | None], *args: object) -> RangeHit | str | None:
+    try:
+        return evaluate_range(*args)
+    except VersionError as exc:
+        return f"VersionError: {exc}"
+
+
+@pytest.mark.parametrize("scheme_name", ["deb", "pep440", "semver"])
+def test_two_event_fast_path_equals_the_general_evaluation(scheme_name: str) -> None:
+    """in_range skips the sort for introduced-then-fixed/last_affected ranges; the general evaluation
+    of the schema's pseudocode must give the same answer, range text and fixed version."""
+    import itertools
+
+    from containerguard.matchers.ranges import _general_range, in_range
+    from containerguard.versions.base import scheme_named
+
+    scheme = scheme_named(scheme_name)
+    assert scheme is not None
+    versions = {"deb": ["0", "1.0-1", "1.0-2", "1:0.9", "2.0~rc1", "2.0", "2.0+deb12u1"],
+                "pep440": ["0", "1.0", "1.0.post1", "2.0rc1", "2.0", "2.0.0", "10"],
+                "semver": ["0", "1.0.0", "1.0.1", "2.0.0-rc.1", "2.0.0", "10.0.0"]}[scheme_name]
+    checked = 0
+    for (start, end), kinds in itertools.product(itertools.product(versions, repeat=2),
+                                                 [("introduced", "fixed"), ("introduced", "last_affected"),
+                                                  ("fixed", "introduced")]):
+        if kinds[0] != "introduced" and start == "0":
+            continue
+        r = rng((kinds[0], start), (kinds[1], end))
+        for installed in versions[1:]:
+            assert _outcome(in_range, installed, r, scheme) == _outcome(_general_range, installed, r, scheme), (
+                r, installed)
+            checked += 1
+    assert checked > 200
