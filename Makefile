@@ -107,7 +107,13 @@ lint: install-test  ## ruff and mypy --strict
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/mypy
 
-bench: install-test  ## inventory benchmarks (bench/run.py)
+bench: install-test  ## every benchmark (bench/run.py), with a real dockerd and registry as make test has
+	scripts/ensure-apt.sh
+	@set -euo pipefail; \
+	owner="$$(mktemp)"; \
+	trap 'scripts/test-env.sh stop "$$owner"; rm -f "$$owner"' EXIT; \
+	scripts/test-env.sh start "$$owner"; \
+	export DOCKER_HOST="unix://$(CG_DOCKER_DIR)/docker.sock"; \
 	$(PY) bench/run.py
 
 clean:  ## remove the demo image and Python caches

@@ -16,25 +16,39 @@ import statistics
 import subprocess
 import time
 import uuid
+from pathlib import Path
 
 import docker
 
 from containerguard.pipeline.audit import audit
 from containerguard.sources.docker_host import collect_host, engine_url
 
+ROOT = Path(__file__).resolve().parent.parent
 LABEL = "cg.bench"
 BASE = os.environ.get("CG_BENCH_HOST_IMAGE", "cg-test/bookworm:1")
+
+
+def _ensure_image(client: docker.DockerClient, url: str) -> None:
+    """The base image the containers run: imported from the cached debootstrap tarball when the engine
+    lacks it (the integration tests import the same one)."""
+    try:
+        client.images.get(BASE)
+        return
+    except docker.errors.ImageNotFound:
+        pass
+    tarball = subprocess.check_output([str(ROOT / "scripts" / "bookworm-tarball.sh")], text=True).strip()
+    subprocess.run(["docker", "-H", url, "import", "--change", 'CMD ["bash"]', tarball, BASE],
+                   check=True, stdout=subprocess.DEVNULL)
 
 
 def host_section(containers: int = 50, rounds: int = 3) -> bool:
     """Create ``containers`` containers, time ``docker inspect`` vs. the full assessment; True when < 2x."""
     url = engine_url(None)
-    client = docker.DockerClient(base_url=url)
     try:
-        client.images.get(BASE)
-    except docker.errors.DockerException:
-        print(f"\n(host audit benchmark skipped: image {BASE} not in the engine at {url})")
-        return True
+        client = docker.DockerClient(base_url=url)
+    except docker.errors.DockerException as exc:
+        raise SystemExit(f"bench: no Docker Engine at {url} (`make bench` starts one): {exc}") from exc
+    _ensure_image(client, url)
     prefix = f"cgbench-{uuid.uuid4().hex[:6]}"
     ids: list[str] = []
     try:
