@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from containerguard.errors import VersionError
 from containerguard.models.finding import Finding, MatchEvidence
@@ -25,8 +25,7 @@ from .merge import Match, merge
 from .ranges import evaluate
 
 
-@dataclass(frozen=True)
-class Lookup:
+class Lookup(NamedTuple):
     """Where one package is recorded: ecosystems to query, names to look up, the version to compare."""
 
     resolution: Resolution

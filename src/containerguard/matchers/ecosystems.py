@@ -11,7 +11,7 @@ name), so those keys are picked from the ecosystems the database actually holds.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from containerguard.models.sbom import Distro, Package
 
@@ -35,8 +35,7 @@ _RHEL_LIKE_SOURCE_KEYED = {"rocky": "Rocky Linux", "almalinux": "AlmaLinux"}
 _LTS = re.compile(r"^(\d\d)\.04$")
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(NamedTuple):
     """Where to look a package up: concrete ecosystem keys present in the database, or why not."""
 
     keys: tuple[str, ...] = ()

@@ -26,6 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from containerguard.errors import VersionError
 from containerguard.models.advisory import Advisory, Affected, Severity
@@ -38,8 +39,7 @@ from . import severity as sev
 _CVE = re.compile(r"(?:^|-)(CVE-(\d{4})-(\d{4,}))$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """One record that matched one package."""
 
     advisory: Advisory

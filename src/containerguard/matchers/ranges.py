@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cmp_to_key
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from containerguard.errors import VersionError
 from containerguard.models.advisory import Affected, AffectedRange, RangeEvent
@@ -20,8 +19,7 @@ from containerguard.versions.base import VersionScheme
 _V_PREFIX = re.compile(r"^v(?=\d)")
 
 
-@dataclass(frozen=True)
-class RangeHit:
+class RangeHit(NamedTuple):
     """How an installed version fell inside an advisory's ``affected`` entry."""
 
     range: str
