@@ -35,7 +35,7 @@ from build_image import build
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("CG_FIXTURE_CACHE", Path.home() / ".cache/containerguard-fixtures"))
 ROUNDS = int(os.environ.get("CG_BENCH_ROUNDS", "3"))
-PAIR_ROUNDS = max(ROUNDS, int(os.environ.get("CG_BENCH_PAIR_ROUNDS", "15")))
+PAIR_ROUNDS = max(ROUNDS, int(os.environ.get("CG_BENCH_PAIR_ROUNDS", "25")))
 """Back-to-back pairs for comparisons of sub-second commands."""
 VENV_BIN = ROOT / ".venv" / "bin"
 
