@@ -184,7 +184,8 @@ def test_a_stream_without_chunking_is_read_as_it_arrives(client: Any) -> None:
     ])
     events = WatchStream(client, POD_KIND, "10").events()
     first = next(events)  # arrives while the server still holds the rest back
-    assert Handler.first_sent.is_set() and not Handler.release.is_set()
+    # The server marks the first line sent after its flush returns, which can come after we read it.
+    assert Handler.first_sent.wait(5) and not Handler.release.is_set()
     assert (first.type, first.raw["kind"], first.raw["apiVersion"]) == ("ADDED", "Pod", "v1")
     Handler.release.set()
     assert [e.type for e in events] == ["DELETED"]
