@@ -10,7 +10,6 @@ Usage: .venv/bin/python bench/cold_vs_floor.py [ROUNDS]
 from __future__ import annotations
 
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -38,26 +37,9 @@ def main(rounds: int) -> int:
     bookworm = Path(subprocess.check_output([str(run.ROOT / "scripts/bookworm-tarball.sh")], text=True).strip())
     site = next((run.ROOT / ".venv/lib").glob("python3*/site-packages"))
     layout = build(run.CACHE / "bench-oci", bookworm, site)
-    with tempfile.TemporaryDirectory(prefix="cg-coldbench-") as tmp_s:
-        tmp = Path(tmp_s)
-        port = run.free_port()
-        (tmp / "registry.yml").write_text(
-            f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp}/registry\n"
-            f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n")
-        registry = subprocess.Popen(["docker-registry", "serve", str(tmp / "registry.yml")],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(50):
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.2)
-            subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:base",
-                            f"docker://127.0.0.1:{port}/bench:base"], check=True)
-            return measure(f"127.0.0.1:{port}/bench:base", tmp, rounds)
-        finally:
-            registry.terminate()
-            registry.wait()
+    with tempfile.TemporaryDirectory(prefix="cg-coldbench-") as tmp_s, \
+            run.local_registry(Path(tmp_s), layout, ("base",)) as repo:
+        return measure(f"{repo}:base", Path(tmp_s), rounds)
 
 
 def measure(ref: str, tmp: Path, rounds: int) -> int:

@@ -21,6 +21,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import alert_latency as alert_bench
@@ -63,27 +65,34 @@ def main() -> int:
     site = next((ROOT / ".venv/lib").glob("python3*/site-packages"))
     print("bench: building the image (cached after the first run)…", flush=True)
     layout = build(CACHE / "bench-oci", bookworm, site)
-    with tempfile.TemporaryDirectory(prefix="cg-bench-") as tmp_s:
-        tmp = Path(tmp_s)
-        port = free_port()
-        (tmp / "registry.yml").write_text(
-            f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp}/registry\n"
-            f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n")
-        registry = subprocess.Popen(["docker-registry", "serve", str(tmp / "registry.yml")],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            for _ in range(50):
-                with socket.socket() as s:
-                    if s.connect_ex(("127.0.0.1", port)) == 0:
-                        break
-                time.sleep(0.2)
-            for tag in ("base", "app"):
-                subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:{tag}",
-                                f"docker://127.0.0.1:{port}/bench:{tag}"], check=True)
-            return measure(f"127.0.0.1:{port}/bench", tmp)
-        finally:
-            registry.terminate()
-            registry.wait()
+    with tempfile.TemporaryDirectory(prefix="cg-bench-") as tmp_s, \
+            local_registry(Path(tmp_s), layout, ("base", "app")) as repo:
+        return measure(repo, Path(tmp_s))
+
+
+@contextmanager
+def local_registry(tmp: Path, layout: Path, tags: tuple[str, ...]) -> Iterator[str]:
+    """Debian's docker-registry on a free port, storing under ``tmp``, with ``tags`` of the OCI layout
+    copied in by skopeo; yields the repository (``127.0.0.1:PORT/bench``)."""
+    port = free_port()
+    (tmp / "registry.yml").write_text(
+        f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {tmp}/registry\n"
+        f"http:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n")
+    registry = subprocess.Popen(["docker-registry", "serve", str(tmp / "registry.yml")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(50):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.2)
+        for tag in tags:
+            subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", f"oci:{layout}:{tag}",
+                            f"docker://127.0.0.1:{port}/bench:{tag}"], check=True)
+        yield f"127.0.0.1:{port}/bench"
+    finally:
+        registry.terminate()
+        registry.wait()
 
 
 def measure(repo: str, tmp: Path) -> int:

@@ -160,18 +160,7 @@ class SqliteVulnStore(VulnStore):
 
     def lookup(self, ecosystem: str, package: str) -> list[Advisory]:
         """Advisories for (ecosystem, package), each with ``affected`` narrowed to that pair."""
-        eco = normalise_ecosystem(ecosystem)
-        name = normalise_name(eco, package)
-        rows = self._query(
-            "SELECT a.rowid, a.head, i.affected FROM affected_index i JOIN advisories a ON a.rowid = i.advisory "
-            "WHERE i.ecosystem = ? AND i.name = ? AND a.withdrawn = '' ORDER BY a.id, a.source, a.scope",
-            (eco, name))
-        out: list[Advisory] = []
-        with self._lock:
-            for rowid, head, affected in rows:
-                out.append(replace(self._head(int(str(rowid)), str(head)),
-                                   affected=codec.loads_affected(str(affected))))
-        return out
+        return self.lookup_many([(ecosystem, package)])[(ecosystem, package)]
 
     _BATCH = 500
     """Names per query in :meth:`lookup_many` (well under SQLite's bound-parameter limit)."""
